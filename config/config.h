@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * skiff's VM configuration: Firecracker's --config-file schema for what it
+ * covers (boot-source, machine-config, ...) plus skiff's own sections.
+ * Parsing never exits; errors come back as one formatted line:
+ *   syntax:   "FILE:LINE:COLUMN: message"
+ *   semantic: "FILE: json.path: message"
+ */
+#ifndef SKIFF_CONFIG_H
+#define SKIFF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_ERR_MAX 512
+
+enum serial_mode {
+	SERIAL_STDIO,  /* COM1 on skiff's stdin/stdout (default) */
+	SERIAL_FILE,   /* COM1 output appended to a file, no input */
+	SERIAL_OFF,    /* no COM1 device */
+};
+
+struct skiff_config {
+	char *source;  /* file name used in messages */
+
+	/* boot-source */
+	char *kernel_image_path;   /* required */
+	char *initrd_path;         /* NULL when absent/null */
+	char *boot_args;           /* NULL: skiff's default command line */
+
+	/* machine-config */
+	unsigned vcpu_count;       /* 1..255, required */
+	uint64_t mem_size_mib;     /* required, >= 16 */
+	bool smt;
+
+	/* serial (skiff) */
+	enum serial_mode serial_mode;
+	char *serial_path;         /* SERIAL_FILE only */
+};
+
+/*
+ * Parse the JSON file at path. On failure returns -errno (-EINVAL for bad
+ * content, or the errno of open/read) with a one-line message in err.
+ * ret is untouched on failure.
+ */
+int config_load_file(const char *path, struct skiff_config *ret, char *err, size_t errlen);
+/* Same for an in-memory document; name is used as FILE in messages. */
+int config_load_buffer(const char *name, const char *data, size_t len, struct skiff_config *ret,
+		       char *err, size_t errlen);
+void config_free(struct skiff_config *cfg);
+
+#endif
