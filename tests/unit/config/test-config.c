@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for config/: every error message is asserted exactly, since
+ * the formats are documented and scripts may match on them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures;
+static int checks;
+
+#define CHECK(cond, ...)                                                  \
+	do {                                                              \
+		checks++;                                                 \
+		if (!(cond)) {                                            \
+			failures++;                                       \
+			fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                     \
+			fputc('\n', stderr);                              \
+		}                                                         \
+	} while (0)
+
+/* A minimal valid document with the given extra top-level members. */
+#define BOOT "\"boot-source\": {\"kernel_image_path\": \"/k\"}"
+#define MACH "\"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128}"
+#define MIN BOOT ", " MACH
+
+struct bad {
+	int line;
+	const char *json;
+	const char *msg;
+};
+
+static const struct bad bad_cases[] = {
+	/* syntax class: FILE:LINE:COLUMN: message */
+	{ __LINE__, "", "vm.json:1:0: unexpected token near end of file" },
+	{ __LINE__, "{\n  \"a\": tru\n}", "vm.json:2:10: invalid token near 'tru'" },
+	{ __LINE__, "{\"a\": 1, \"a\": 2}", "vm.json:1:12: duplicate object key near '\"a\"'" },
+	{ __LINE__, "{" MIN "} x", "vm.json:1:104: end of file expected near 'x'" },
+	{ __LINE__, "{\"a\": \"x\\u0000\"}", "vm.json:1:15: \\u0000 is not allowed in strings near '\"x\\u0000\"'" },
+	{ __LINE__, "{\"a\": \"x\ty\"}", "vm.json:1:8: control character 0x9 near '\"x'" },
+	/* top level */
+	{ __LINE__, "[]", "vm.json: expected a JSON object at the top level" },
+	{ __LINE__, "42", "vm.json: expected a JSON object at the top level" },
+	{ __LINE__, "{}", "vm.json: boot-source: required" },
+	{ __LINE__, "{" BOOT "}", "vm.json: machine-config: required" },
+	{ __LINE__, "{" MACH "}", "vm.json: boot-source: required" },
+	{ __LINE__, "{\"bootsource\": {}}", "vm.json: bootsource: unknown key; did you mean \"boot-source\"?" },
+	{ __LINE__, "{\"boot_source\": {}}", "vm.json: boot_source: unknown key; did you mean \"boot-source\"?" },
+	{ __LINE__, "{\"Machine-Config\": {}}", "vm.json: Machine-Config: unknown key; did you mean \"machine-config\"?" },
+	{ __LINE__, "{\"drive\": []}", "vm.json: drive: unknown key; did you mean \"drives\"?" },
+	{ __LINE__, "{\"foo\": 1}", "vm.json: foo: unknown key" },
+	{ __LINE__, "{\"a.b\": 1}", "vm.json: [\"a.b\"]: unknown key" },
+	{ __LINE__, "{\"\": 1}", "vm.json: [\"\"]: unknown key" },
+	{ __LINE__, "{\"a\\nb\": 1}", "vm.json: [\"a?b\"]: unknown key" },
+	{ __LINE__, "{" MIN ", \"foo\": 1, \"bar\": 2}", "vm.json: foo: unknown key" },
+	/* boot-source */
+	{ __LINE__, "{\"boot-source\": [], " MACH "}", "vm.json: boot-source: expected an object, got array" },
+	{ __LINE__, "{\"boot-source\": null, " MACH "}", "vm.json: boot-source: expected an object, got null" },
+	{ __LINE__, "{\"boot-source\": {}, " MACH "}", "vm.json: boot-source.kernel_image_path: required" },
+	{ __LINE__, "{\"boot-source\": {\"kernel_image_path\": 5}, " MACH "}",
+	  "vm.json: boot-source.kernel_image_path: expected a string, got integer" },
+	{ __LINE__, "{\"boot-source\": {\"kernel_image_path\": null}, " MACH "}",
+	  "vm.json: boot-source.kernel_image_path: expected a string, got null" },
+	{ __LINE__, "{\"boot-source\": {\"kernel_image_path\": \"\"}, " MACH "}",
+	  "vm.json: boot-source.kernel_image_path: must not be empty" },
+	{ __LINE__, "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"initrd_path\": true}, " MACH "}",
+	  "vm.json: boot-source.initrd_path: expected a string, got boolean" },
+	{ __LINE__, "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"boot_args\": [\"a\"]}, " MACH "}",
+	  "vm.json: boot-source.boot_args: expected a string, got array" },
+	{ __LINE__, "{\"boot-source\": {\"kernel\": \"/k\"}, " MACH "}",
+	  "vm.json: boot-source.kernel: unknown key; did you mean \"kernel_image_path\"?" },
+	{ __LINE__, "{\"boot-source\": {\"initrd\": \"/i\", \"kernel_image_path\": \"/k\"}, " MACH "}",
+	  "vm.json: boot-source.initrd: unknown key; did you mean \"initrd_path\"?" },
+	{ __LINE__, "{\"boot-source\": {\"Boot-Args\": \"x\", \"kernel_image_path\": \"/k\"}, " MACH "}",
+	  "vm.json: boot-source.Boot-Args: unknown key; did you mean \"boot_args\"?" },
+	/* machine-config */
+	{ __LINE__, "{" BOOT ", \"machine-config\": 4}", "vm.json: machine-config: expected an object, got integer" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpu_count: required" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 2}}",
+	  "vm.json: machine-config.mem_size_mib: required" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 0, \"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpu_count: must be 1..255, got 0" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 256, \"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpu_count: must be 1..255, got 256" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": -1, \"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpu_count: must be 1..255, got -1" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": \"2\", \"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpu_count: expected an integer, got string" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 2.0, \"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpu_count: expected an integer, got float" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 15}}",
+	  "vm.json: machine-config.mem_size_mib: must be 16..1048576, got 15" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 1048577}}",
+	  "vm.json: machine-config.mem_size_mib: must be 16..1048576, got 1048577" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 99999999999999999999}}",
+	  "vm.json:1:117: too big integer near '99999999999999999999'" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpus\": 1, \"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpus: unknown key; did you mean \"vcpu_count\"?" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu-count\": 1, \"mem_size_mib\": 128}}",
+	  "vm.json: machine-config.vcpu-count: unknown key; did you mean \"vcpu_count\"?" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"memsize\": 128}}",
+	  "vm.json: machine-config.memsize: unknown key; did you mean \"mem_size_mib\"?" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128, \"memory\": 1}}",
+	  "vm.json: machine-config.memory: unknown key" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128, \"smt\": 1}}",
+	  "vm.json: machine-config.smt: expected a boolean, got integer" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128, \"ht_enabled\": true}}",
+	  "vm.json: machine-config.ht_enabled: not supported by skiff; use \"smt\"" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128, \"track_dirty_pages\": true}}",
+	  "vm.json: machine-config.track_dirty_pages: not supported by skiff" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128, \"huge_pages\": \"2M\"}}",
+	  "vm.json: machine-config.huge_pages: not supported by skiff" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128, \"cpu_template\": \"T2\"}}",
+	  "vm.json: machine-config.cpu_template: not supported by skiff" },
+	{ __LINE__, "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128, \"cpu_template\": 0}}",
+	  "vm.json: machine-config.cpu_template: expected a string, got integer" },
+	/* document order: the first bad member wins over a later missing key */
+	{ __LINE__, "{\"machine-config\": {\"vcpu_count\": 0}, \"boot-source\": {}}",
+	  "vm.json: machine-config.vcpu_count: must be 1..255, got 0" },
+	/* serial */
+	{ __LINE__, "{" MIN ", \"serial\": \"stdio\"}", "vm.json: serial: expected an object, got string" },
+	{ __LINE__, "{" MIN ", \"serial\": {\"mode\": \"tty\"}}",
+	  "vm.json: serial.mode: must be \"stdio\", \"file\" or \"off\", got \"tty\"" },
+	{ __LINE__, "{" MIN ", \"serial\": {\"mode\": \"file\"}}", "vm.json: serial.path: required when mode is \"file\"" },
+	{ __LINE__, "{" MIN ", \"serial\": {\"path\": \"/tmp/x\"}}",
+	  "vm.json: serial.path: only allowed when mode is \"file\"" },
+	{ __LINE__, "{" MIN ", \"serial\": {\"mode\": \"off\", \"path\": \"/tmp/x\"}}",
+	  "vm.json: serial.path: only allowed when mode is \"file\"" },
+	{ __LINE__, "{" MIN ", \"serial\": {\"mode\": \"file\", \"path\": \"\"}}", "vm.json: serial.path: must not be empty" },
+	{ __LINE__, "{" MIN ", \"serial\": {\"mod\": \"file\"}}", "vm.json: serial.mod: unknown key; did you mean \"mode\"?" },
+	/* unimplemented sections */
+	{ __LINE__, "{" MIN ", \"drives\": [{\"drive_id\": \"rootfs\"}]}", "vm.json: drives: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [1]}", "vm.json: network-interfaces: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3}}", "vm.json: vsock: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"balloon\": 0}", "vm.json: balloon: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"logger\": false}", "vm.json: logger: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"metrics\": \"\"}", "vm.json: metrics: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"mmds-config\": {\"a\": null}}", "vm.json: mmds-config: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"entropy\": {\"rate_limiter\": null}}", "vm.json: entropy: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"cpu-config\": [[]]}", "vm.json: cpu-config: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"vfio\": [\"0000:00:01.0\"]}", "vm.json: vfio: not supported by skiff yet" },
+	{ __LINE__, "{" MIN ", \"iommu\": {\"type\": \"smmu\"}}", "vm.json: iommu: not supported by skiff yet" },
+	{ __LINE__, "{" MIN ", \"vsocks\": {}}", "vm.json: vsocks: unknown key; did you mean \"vsock\"?" },
+};
+
+static void check_bad(const struct bad *b)
+{
+	struct skiff_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	struct skiff_config before = cfg;
+	int rc = config_load_buffer("vm.json", b->json, strlen(b->json), &cfg, err, sizeof(err));
+	CHECK(rc == -EINVAL, "case at line %d: rc %d, want -EINVAL", b->line, rc);
+	CHECK(strcmp(err, b->msg) == 0, "case at line %d:\n   got: %s\n  want: %s", b->line, err, b->msg);
+	CHECK(memcmp(&cfg, &before, sizeof(cfg)) == 0, "case at line %d: ret modified on failure", b->line);
+}
+
+static int load_ok(const char *json, struct skiff_config *cfg)
+{
+	char err[CONFIG_ERR_MAX];
+	int rc = config_load_buffer("vm.json", json, strlen(json), cfg, err, sizeof(err));
+	CHECK(rc == 0, "good config rejected: %s (%s)", err, json);
+	return rc;
+}
+
+static bool streq_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static void test_good(void)
+{
+	struct skiff_config cfg;
+
+	/* Minimal config: defaults. */
+	if (load_ok("{" MIN "}", &cfg) == 0) {
+		CHECK(streq_null(cfg.source, "vm.json"), "source %s", cfg.source);
+		CHECK(streq_null(cfg.kernel_image_path, "/k"), "kernel %s", cfg.kernel_image_path);
+		CHECK(cfg.initrd_path == NULL, "initrd not NULL");
+		CHECK(cfg.boot_args == NULL, "boot_args not NULL");
+		CHECK(cfg.vcpu_count == 1, "vcpu_count %u", cfg.vcpu_count);
+		CHECK(cfg.mem_size_mib == 128, "mem %llu", (unsigned long long)cfg.mem_size_mib);
+		CHECK(!cfg.smt, "smt default");
+		CHECK(cfg.serial_mode == SERIAL_STDIO, "serial default");
+		CHECK(cfg.serial_path == NULL, "serial_path default");
+		config_free(&cfg);
+		CHECK(cfg.source == NULL && cfg.kernel_image_path == NULL, "config_free clears");
+	}
+
+	/* Firecracker-shaped, every unimplemented section null. */
+	static const char full[] =
+		"{\n"
+		"  \"boot-source\": {\n"
+		"    \"kernel_image_path\": \"vmlinux.bin\",\n"
+		"    \"boot_args\": \"console=ttyS0 reboot=k panic=1 pci=off\",\n"
+		"    \"initrd_path\": \"initrd.img\"\n"
+		"  },\n"
+		"  \"drives\": null,\n"
+		"  \"machine-config\": {\n"
+		"    \"vcpu_count\": 255,\n"
+		"    \"mem_size_mib\": 1048576,\n"
+		"    \"smt\": false,\n"
+		"    \"ht_enabled\": false,\n"
+		"    \"track_dirty_pages\": false,\n"
+		"    \"huge_pages\": \"None\",\n"
+		"    \"cpu_template\": \"None\"\n"
+		"  },\n"
+		"  \"cpu-config\": null,\n"
+		"  \"balloon\": null,\n"
+		"  \"network-interfaces\": null,\n"
+		"  \"vsock\": null,\n"
+		"  \"logger\": null,\n"
+		"  \"metrics\": null,\n"
+		"  \"mmds-config\": null,\n"
+		"  \"entropy\": null,\n"
+		"  \"vfio\": null,\n"
+		"  \"iommu\": null\n"
+		"}\n";
+	if (load_ok(full, &cfg) == 0) {
+		CHECK(streq_null(cfg.kernel_image_path, "vmlinux.bin"), "kernel %s", cfg.kernel_image_path);
+		CHECK(streq_null(cfg.initrd_path, "initrd.img"), "initrd %s", cfg.initrd_path);
+		CHECK(streq_null(cfg.boot_args, "console=ttyS0 reboot=k panic=1 pci=off"), "args %s", cfg.boot_args);
+		CHECK(cfg.vcpu_count == 255, "vcpu_count %u", cfg.vcpu_count);
+		CHECK(cfg.mem_size_mib == 1048576, "mem %llu", (unsigned long long)cfg.mem_size_mib);
+		CHECK(!cfg.smt, "smt");
+		config_free(&cfg);
+	}
+
+	/* Empty arrays/objects for unimplemented sections; null optionals. */
+	static const char empties[] =
+		"{\"boot-source\": {\"kernel_image_path\": \"/k\", \"initrd_path\": null, \"boot_args\": null},"
+		" \"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 16, \"smt\": null, \"ht_enabled\": null,"
+		" \"track_dirty_pages\": null, \"huge_pages\": null, \"cpu_template\": null},"
+		" \"drives\": [], \"network-interfaces\": [], \"vsock\": {}, \"balloon\": {}, \"logger\": {},"
+		" \"metrics\": {}, \"mmds-config\": {}, \"entropy\": {}, \"cpu-config\": {}, \"vfio\": [], \"iommu\": {},"
+		" \"serial\": null}";
+	if (load_ok(empties, &cfg) == 0) {
+		CHECK(cfg.initrd_path == NULL && cfg.boot_args == NULL, "null optionals");
+		CHECK(cfg.vcpu_count == 2 && cfg.mem_size_mib == 16, "values");
+		CHECK(cfg.serial_mode == SERIAL_STDIO, "serial null -> stdio");
+		config_free(&cfg);
+	}
+
+	/* smt and an empty command line. */
+	if (load_ok("{\"boot-source\": {\"kernel_image_path\": \"/k\", \"boot_args\": \"\"},"
+		    " \"machine-config\": {\"vcpu_count\": 4, \"mem_size_mib\": 512, \"smt\": true}}",
+		    &cfg) == 0) {
+		CHECK(cfg.smt, "smt true");
+		CHECK(streq_null(cfg.boot_args, ""), "empty boot_args kept");
+		config_free(&cfg);
+	}
+
+	/* serial modes */
+	if (load_ok("{" MIN ", \"serial\": {\"mode\": \"file\", \"path\": \"/tmp/console.log\"}}", &cfg) == 0) {
+		CHECK(cfg.serial_mode == SERIAL_FILE, "serial file");
+		CHECK(streq_null(cfg.serial_path, "/tmp/console.log"), "serial path %s", cfg.serial_path);
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"serial\": {\"mode\": \"off\"}}", &cfg) == 0) {
+		CHECK(cfg.serial_mode == SERIAL_OFF && cfg.serial_path == NULL, "serial off");
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"serial\": {\"mode\": \"stdio\", \"path\": null}}", &cfg) == 0) {
+		CHECK(cfg.serial_mode == SERIAL_STDIO && cfg.serial_path == NULL, "serial stdio");
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"serial\": {}}", &cfg) == 0) {
+		CHECK(cfg.serial_mode == SERIAL_STDIO, "serial {}");
+		config_free(&cfg);
+	}
+	/* Non-ASCII strings pass through unchanged. */
+	if (load_ok("{\"boot-source\": {\"kernel_image_path\": \"/boot/k\\u00e9rnel\"}, " MACH "}", &cfg) == 0) {
+		CHECK(streq_null(cfg.kernel_image_path, "/boot/k\xc3\xa9rnel"), "utf-8 %s", cfg.kernel_image_path);
+		config_free(&cfg);
+	}
+
+	config_free(NULL);
+}
+
+/* Messages are cut to errlen, NUL-terminated, never splitting UTF-8. */
+static void test_truncation(void)
+{
+	struct skiff_config cfg;
+	char err[24];
+	static const char doc[] = "{\"bootsource\": {}}";
+
+	memset(err, 'X', sizeof(err));
+	int rc = config_load_buffer("vm.json", doc, strlen(doc), &cfg, err, sizeof(err));
+	CHECK(rc == -EINVAL, "rc %d", rc);
+	CHECK(strcmp(err, "vm.json: bootsource: un") == 0, "truncated: %s", err);
+
+	/* "é" is two bytes; the cut would fall between them. */
+	char small[12];
+	static const char doc2[] = "{\"\xc3\xa9\xc3\xa9\": 1}";
+	rc = config_load_buffer("vm.json", doc2, strlen(doc2), &cfg, small, sizeof(small));
+	CHECK(rc == -EINVAL, "rc %d", rc);
+	CHECK(strcmp(small, "vm.json: [\"") == 0, "utf-8 cut: %s", small);
+	rc = config_load_buffer("vm.json", doc2, strlen(doc2), &cfg, small, 13);
+	CHECK(strcmp(small, "vm.json: [\"") == 0, "utf-8 cut 2: %s", small);
+
+	/* errlen 0 and NULL err are allowed. */
+	rc = config_load_buffer("vm.json", doc, strlen(doc), &cfg, NULL, 0);
+	CHECK(rc == -EINVAL, "rc %d", rc);
+}
+
+static void test_files(void)
+{
+	struct skiff_config cfg;
+	char err[CONFIG_ERR_MAX];
+	char dir[] = "/tmp/skiff-config-test-XXXXXX";
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	char good[sizeof(dir) + 16], bad[sizeof(dir) + 16], missing[sizeof(dir) + 16];
+	snprintf(good, sizeof(good), "%s/good.json", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.json", dir);
+	snprintf(missing, sizeof(missing), "%s/missing.json", dir);
+
+	FILE *f = fopen(good, "w");
+	CHECK(f != NULL, "fopen");
+	if (f) {
+		fputs("{\n" BOOT ",\n" MACH ",\n\"serial\": {\"mode\": \"off\"}\n}\n", f);
+		fclose(f);
+	}
+	f = fopen(bad, "w");
+	CHECK(f != NULL, "fopen");
+	if (f) {
+		fputs("{\n  \"boot-source\": {\"kernel_image_path\": \"/k\"},\n"
+		      "  \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128,}\n}\n",
+		      f);
+		fclose(f);
+	}
+
+	int rc = config_load_file(good, &cfg, err, sizeof(err));
+	CHECK(rc == 0, "good file: %s", err);
+	if (rc == 0) {
+		CHECK(streq_null(cfg.source, good), "source %s", cfg.source);
+		CHECK(cfg.serial_mode == SERIAL_OFF, "serial off");
+		CHECK(cfg.vcpu_count == 1 && cfg.mem_size_mib == 128, "values");
+		config_free(&cfg);
+	}
+
+	char want[CONFIG_ERR_MAX];
+	rc = config_load_file(bad, &cfg, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s:3:59: string or '}' expected near '}'", bad);
+	CHECK(rc == -EINVAL, "bad file rc %d", rc);
+	CHECK(strcmp(err, want) == 0, "bad file:\n   got: %s\n  want: %s", err, want);
+
+	rc = config_load_file(missing, &cfg, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s: No such file or directory", missing);
+	CHECK(rc == -ENOENT, "missing rc %d", rc);
+	CHECK(strcmp(err, want) == 0, "missing:\n   got: %s\n  want: %s", err, want);
+
+	rc = config_load_file(dir, &cfg, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s: Is a directory", dir);
+	CHECK(rc == -EISDIR, "dir rc %d", rc);
+	CHECK(strcmp(err, want) == 0, "dir:\n   got: %s\n  want: %s", err, want);
+
+	unlink(good);
+	unlink(bad);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		check_bad(&bad_cases[i]);
+	test_good();
+	test_truncation();
+	test_files();
+
+	printf("config: %d checks, %zu bad configs, %d failures\n", checks, sizeof(bad_cases) / sizeof(bad_cases[0]),
+	       failures);
+	return failures ? 1 : 0;
+}
