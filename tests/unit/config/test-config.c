@@ -300,9 +300,9 @@ static void test_truncation(void)
 	CHECK(strcmp(err, "vm.json: bootsource: un") == 0, "truncated: %s", err);
 
 	/* "é" is two bytes; the cut would fall between them. */
-	char small[12];
+	char small[13];
 	static const char doc2[] = "{\"\xc3\xa9\xc3\xa9\": 1}";
-	rc = config_load_buffer("vm.json", doc2, strlen(doc2), &cfg, small, sizeof(small));
+	rc = config_load_buffer("vm.json", doc2, strlen(doc2), &cfg, small, 12);
 	CHECK(rc == -EINVAL, "rc %d", rc);
 	CHECK(strcmp(small, "vm.json: [\"") == 0, "utf-8 cut: %s", small);
 	rc = config_load_buffer("vm.json", doc2, strlen(doc2), &cfg, small, 13);
