@@ -129,35 +129,44 @@ static void out_path(struct ctx *c, const struct jpath *p)
 }
 
 /*
- * Keep the message on one line (JSON keys and jansson's "near '...'" can
- * carry control characters) and do not leave a truncated UTF-8 sequence
- * at the end.
+ * Keep the message on one printable line: JSON keys and jansson's
+ * "near '...'" can carry control characters or broken UTF-8. C0/C1
+ * controls and invalid bytes become '?'; an incomplete sequence left at
+ * the end by truncation is dropped.
  */
 static void out_finish(struct ctx *c)
 {
 	if (!c->err || c->errlen == 0)
 		return;
-	for (size_t i = 0; i < c->used; i++) {
-		unsigned char ch = (unsigned char)c->err[i];
-		if (ch < 0x20 || ch == 0x7f)
-			c->err[i] = '?';
-	}
-	if (c->used == c->errlen - 1 && c->used > 0) {
-		/* Possibly truncated: drop an incomplete trailing sequence. */
-		size_t i = c->used;
-		size_t cont = 0;
-		while (i > 0 && ((unsigned char)c->err[i - 1] & 0xc0) == 0x80 && cont < 3) {
-			i--;
-			cont++;
+	unsigned char *s = (unsigned char *)c->err;
+	bool truncated = c->used == c->errlen - 1;
+	size_t i = 0;
+
+	while (i < c->used) {
+		unsigned char ch = s[i];
+		if (ch < 0x80) {
+			if (ch < 0x20 || ch == 0x7f)
+				s[i] = '?';
+			i++;
+			continue;
 		}
-		if (i > 0) {
-			unsigned char lead = (unsigned char)c->err[i - 1];
-			size_t need = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
-			if (lead >= 0xc0 && need != cont) {
-				c->used = i - 1;
-				c->err[c->used] = '\0';
-			}
+		size_t need = ch >= 0xc2 && ch <= 0xdf ? 2 : ch >= 0xe0 && ch <= 0xef ? 3 :
+			      ch >= 0xf0 && ch <= 0xf4 ? 4 : 0;
+		size_t k = 1;
+		while (k < need && i + k < c->used && (s[i + k] & 0xc0) == 0x80)
+			k++;
+		if (need && k == need) {
+			if (ch == 0xc2 && s[i + 1] < 0xa0) /* C1 control */
+				s[i] = s[i + 1] = '?';
+			i += need;
+			continue;
 		}
+		if (need && i + k == c->used && truncated) {
+			c->used = i;
+			s[i] = '\0';
+			break;
+		}
+		s[i++] = '?';
 	}
 }
 

@@ -20,6 +20,32 @@ static void check(int cond)
 		abort();
 }
 
+/* Structurally valid UTF-8 without C0/C1 control characters. */
+static int printable_utf8(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	for (size_t i = 0; i < len;) {
+		unsigned char ch = s[i];
+		if (ch < 0x80) {
+			if (ch < 0x20 || ch == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		size_t need = ch >= 0xc2 && ch <= 0xdf ? 2 : ch >= 0xe0 && ch <= 0xef ? 3 :
+			      ch >= 0xf0 && ch <= 0xf4 ? 4 : 0;
+		if (!need || i + need > len)
+			return 0;
+		for (size_t k = 1; k < need; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		if (ch == 0xc2 && s[i + 1] < 0xa0)
+			return 0;
+		i += need;
+	}
+	return 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct skiff_config cfg, before;
@@ -47,8 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = strlen(err);
 	check(len > 0 && len < sizeof(err));
 	check(!strncmp(err, "fuzz.json", 9));
-	for (size_t i = 0; i < len; i++)
-		check((unsigned char)err[i] >= 0x20 && (unsigned char)err[i] != 0x7f);
+	check(printable_utf8(err, len));
 
 	/* Same input, short buffer: a prefix of the full message. */
 	memset(small, 'X', sizeof(small));

@@ -59,6 +59,8 @@ static const struct bad bad_cases[] = {
 	{ __LINE__, "{\"\": 1}", "vm.json: [\"\"]: unknown key" },
 	{ __LINE__, "{\"a\\nb\": 1}", "vm.json: [\"a?b\"]: unknown key" },
 	{ __LINE__, "{" MIN ", \"foo\": 1, \"bar\": 2}", "vm.json: foo: unknown key" },
+	{ __LINE__, "{\"\\u009b31m\": 1}", "vm.json: [\"??31m\"]: unknown key" },
+	{ __LINE__, "{\"k\": \"\xff\"}", "vm.json:1:7: unable to decode byte 0xff near '\"'" },
 	/* boot-source */
 	{ __LINE__, "{\"boot-source\": [], " MACH "}", "vm.json: boot-source: expected an object, got array" },
 	{ __LINE__, "{\"boot-source\": null, " MACH "}", "vm.json: boot-source: expected an object, got null" },
