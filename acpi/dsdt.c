@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Differentiated System Description Table. In ASL:
+ *
+ *   DefinitionBlock ("", "DSDT", 2, "SKIFF ", "SKIFFVM ", 1) {
+ *     Name (\_S5, Package (0x04) { s5_slp_typ, Zero, Zero, Zero })
+ *     Scope (\_SB) {
+ *       Device (COM1) {                       // if com1_port
+ *         Name (_HID, EisaId ("PNP0501"))
+ *         Name (_UID, Zero)
+ *         Name (_CRS, ResourceTemplate () {
+ *           IO (Decode16, port, port, 0x01, 0x08)
+ *           IRQNoFlags () { irq }
+ *         })
+ *       }
+ *       Device (PEVT) {                       // if pvpanic_port
+ *         Name (_HID, "QEMU0001")
+ *         Name (_CRS, ResourceTemplate () { IO (Decode16, port, port, 0x01, 0x01) })
+ *         Method (_STA, 0, NotSerialized) { Return (0x0F) }
+ *       }
+ *     }
+ *   }
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "aml.h"
+#include "tables.h"
+
+#define ACPI_DSDT_REVISION 2 /* 64-bit integers */
+
+static void com1(struct aml_buf *b, const struct acpi_x86_params *p)
+{
+	aml_device_begin(b, "COM1");
+	aml_name(b, "_HID");
+	aml_eisaid(b, "PNP0501");
+	aml_name(b, "_UID");
+	aml_integer(b, 0);
+	aml_name(b, "_CRS");
+	aml_resource_begin(b);
+	aml_rs_io(b, true, p->com1_port, p->com1_port, 1, 8);
+	aml_rs_irq_noflags(b, (uint16_t)(1u << p->com1_irq));
+	aml_end(b);
+	aml_end(b);
+}
+
+static void pvpanic(struct aml_buf *b, const struct acpi_x86_params *p)
+{
+	aml_device_begin(b, "PEVT");
+	aml_name(b, "_HID");
+	aml_string(b, "QEMU0001");
+	aml_name(b, "_CRS");
+	aml_resource_begin(b);
+	aml_rs_io(b, true, p->pvpanic_port, p->pvpanic_port, 1, 1);
+	aml_end(b);
+	aml_method_begin(b, "_STA", 0, false, 0);
+	aml_return(b);
+	aml_integer(b, 0x0f);
+	aml_end(b);
+	aml_end(b);
+}
+
+int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
+{
+	struct acpi_header h;
+
+	if (p->com1_port && p->com1_irq > 15)
+		return -EINVAL;
+
+	memset(&h, 0, sizeof(h));
+	aml_bytes(b, &h, sizeof(h)); /* filled in below */
+
+	aml_name(b, "\\_S5");
+	aml_package_begin(b, 4);
+	aml_integer(b, p->s5_slp_typ);
+	aml_integer(b, 0);
+	aml_integer(b, 0);
+	aml_integer(b, 0);
+	aml_end(b);
+
+	if (p->com1_port || p->pvpanic_port) {
+		aml_scope_begin(b, "\\_SB");
+		if (p->com1_port)
+			com1(b, p);
+		if (p->pvpanic_port)
+			pvpanic(b, p);
+		aml_end(b);
+	}
+
+	int err = aml_finish(b);
+	if (err)
+		return err;
+	if (b->len > UINT32_MAX)
+		return -E2BIG;
+	acpi_header_init(&h, "DSDT", (uint32_t)b->len, ACPI_DSDT_REVISION);
+	memcpy(b->data, &h, sizeof(h));
+	acpi_table_checksum(b->data);
+	return 0;
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest-visible ACPI table layouts (ACPI 6.5), private to acpi/. All
+ * structs are packed, little-endian, and copied into the output buffer
+ * with memcpy, so the buffer needs no particular alignment.
+ */
+#ifndef SKIFF_ACPI_TABLES_H
+#define SKIFF_ACPI_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acpi.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ACPI tables are little-endian");
+
+#define ACPI_OEM_ID        "SKIFF "   /* 6 bytes */
+#define ACPI_OEM_TABLE_ID  "SKIFFVM " /* 8 bytes */
+#define ACPI_OEM_REVISION  1
+#define ACPI_CREATOR_ID    "SKIF"     /* 4 bytes */
+#define ACPI_CREATOR_REV   1
+#define ACPI_TABLE_ALIGN   16
+
+/* Generic Address Structure */
+struct acpi_gas {
+	uint8_t space_id;
+	uint8_t bit_width;
+	uint8_t bit_offset;
+	uint8_t access_size;
+	uint64_t address;
+} __attribute__((packed));
+
+#define ACPI_GAS_SYSTEM_MEMORY 0
+#define ACPI_GAS_SYSTEM_IO     1
+#define ACPI_GAS_ACCESS_BYTE   1
+
+struct acpi_rsdp {
+	char signature[8];       /* "RSD PTR " */
+	uint8_t checksum;        /* first 20 bytes */
+	char oem_id[6];
+	uint8_t revision;        /* 2 */
+	uint32_t rsdt_address;
+	uint32_t length;
+	uint64_t xsdt_address;
+	uint8_t extended_checksum;
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+#define ACPI_RSDP_V1_LEN 20
+
+struct acpi_header {
+	char signature[4];
+	uint32_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem_id[6];
+	char oem_table_id[8];
+	uint32_t oem_revision;
+	char creator_id[4];
+	uint32_t creator_revision;
+} __attribute__((packed));
+
+/* XSDT: header followed by uint64_t entries (unaligned). */
+#define ACPI_XSDT_ENTRIES 2 /* FADT, MADT */
+
+struct acpi_fadt {
+	struct acpi_header header;
+	uint32_t firmware_ctrl;
+	uint32_t dsdt;
+	uint8_t reserved0;
+	uint8_t preferred_pm_profile;
+	uint16_t sci_int;
+	uint32_t smi_cmd;
+	uint8_t acpi_enable;
+	uint8_t acpi_disable;
+	uint8_t s4bios_req;
+	uint8_t pstate_cnt;
+	uint32_t pm1a_evt_blk;
+	uint32_t pm1b_evt_blk;
+	uint32_t pm1a_cnt_blk;
+	uint32_t pm1b_cnt_blk;
+	uint32_t pm2_cnt_blk;
+	uint32_t pm_tmr_blk;
+	uint32_t gpe0_blk;
+	uint32_t gpe1_blk;
+	uint8_t pm1_evt_len;
+	uint8_t pm1_cnt_len;
+	uint8_t pm2_cnt_len;
+	uint8_t pm_tmr_len;
+	uint8_t gpe0_blk_len;
+	uint8_t gpe1_blk_len;
+	uint8_t gpe1_base;
+	uint8_t cst_cnt;
+	uint16_t p_lvl2_lat;
+	uint16_t p_lvl3_lat;
+	uint16_t flush_size;
+	uint16_t flush_stride;
+	uint8_t duty_offset;
+	uint8_t duty_width;
+	uint8_t day_alrm;
+	uint8_t mon_alrm;
+	uint8_t century;
+	uint16_t iapc_boot_arch;
+	uint8_t reserved1;
+	uint32_t flags;
+	struct acpi_gas reset_reg;
+	uint8_t reset_value;
+	uint16_t arm_boot_arch;
+	uint8_t minor_revision;
+	uint64_t x_firmware_ctrl;
+	uint64_t x_dsdt;
+	struct acpi_gas x_pm1a_evt_blk;
+	struct acpi_gas x_pm1b_evt_blk;
+	struct acpi_gas x_pm1a_cnt_blk;
+	struct acpi_gas x_pm1b_cnt_blk;
+	struct acpi_gas x_pm2_cnt_blk;
+	struct acpi_gas x_pm_tmr_blk;
+	struct acpi_gas x_gpe0_blk;
+	struct acpi_gas x_gpe1_blk;
+	struct acpi_gas sleep_control_reg;
+	struct acpi_gas sleep_status_reg;
+	char hypervisor_vendor_id[8];
+} __attribute__((packed));
+
+#define ACPI_FADT_REVISION       6
+#define ACPI_FADT_MINOR_REVISION 5
+
+/* FADT flags */
+#define ACPI_FADT_F_PWR_BUTTON      (1u << 4)
+#define ACPI_FADT_F_SLP_BUTTON      (1u << 5)
+#define ACPI_FADT_F_RESET_REG_SUP   (1u << 10)
+#define ACPI_FADT_F_HW_REDUCED_ACPI (1u << 20)
+
+/* IA-PC boot architecture flags */
+#define ACPI_FADT_IAPC_LEGACY_DEVICES (1u << 0)
+#define ACPI_FADT_IAPC_8042           (1u << 1)
+#define ACPI_FADT_IAPC_VGA_NOT_PRESENT (1u << 2)
+
+/* The SCI's ISA IRQ; the MADT carries a level/active-high override for it. */
+#define ACPI_SCI_IRQ 9
+
+struct acpi_madt {
+	struct acpi_header header;
+	uint32_t lapic_address;
+	uint32_t flags;
+} __attribute__((packed));
+
+#define ACPI_MADT_REVISION      5
+#define ACPI_MADT_PCAT_COMPAT   (1u << 0)
+
+#define ACPI_MADT_TYPE_LAPIC    0
+#define ACPI_MADT_TYPE_IOAPIC   1
+#define ACPI_MADT_TYPE_INT_SRC_OVR 2
+
+struct acpi_madt_lapic {
+	uint8_t type;
+	uint8_t length;
+	uint8_t processor_uid;
+	uint8_t apic_id;
+	uint32_t flags;          /* bit 0: enabled */
+} __attribute__((packed));
+
+#define ACPI_MADT_LAPIC_ENABLED 1u
+
+struct acpi_madt_ioapic {
+	uint8_t type;
+	uint8_t length;
+	uint8_t ioapic_id;
+	uint8_t reserved;
+	uint32_t address;
+	uint32_t gsi_base;
+} __attribute__((packed));
+
+struct acpi_madt_int_src_ovr {
+	uint8_t type;
+	uint8_t length;
+	uint8_t bus;             /* 0: ISA */
+	uint8_t source;          /* ISA IRQ */
+	uint32_t gsi;
+	uint16_t flags;          /* MPS INTI flags */
+} __attribute__((packed));
+
+/* MPS INTI flags: polarity bits 1:0, trigger mode bits 3:2 */
+#define ACPI_INTI_POLARITY_HIGH 0x1
+#define ACPI_INTI_POLARITY_LOW  0x3
+#define ACPI_INTI_TRIGGER_EDGE  (0x1 << 2)
+#define ACPI_INTI_TRIGGER_LEVEL (0x3 << 2)
+
+#define ACPI_MADT_NR_OVERRIDES 2
+
+/* Guest-visible layouts: sizes and the offsets Linux and iasl rely on. */
+_Static_assert(sizeof(struct acpi_gas) == 12, "GAS size");
+_Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP size");
+_Static_assert(offsetof(struct acpi_rsdp, rsdt_address) == 16, "RSDP layout");
+_Static_assert(offsetof(struct acpi_rsdp, xsdt_address) == 24, "RSDP layout");
+_Static_assert(offsetof(struct acpi_rsdp, extended_checksum) == 32, "RSDP layout");
+_Static_assert(sizeof(struct acpi_header) == 36, "SDT header size");
+_Static_assert(offsetof(struct acpi_header, checksum) == 9, "SDT header layout");
+_Static_assert(offsetof(struct acpi_header, oem_table_id) == 16, "SDT header layout");
+_Static_assert(offsetof(struct acpi_header, creator_revision) == 32, "SDT header layout");
+_Static_assert(offsetof(struct acpi_fadt, dsdt) == 40, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, sci_int) == 46, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, pm1a_evt_blk) == 56, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, pm1_evt_len) == 88, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, iapc_boot_arch) == 109, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, flags) == 112, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, reset_reg) == 116, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, reset_value) == 128, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, minor_revision) == 131, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, x_firmware_ctrl) == 132, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, x_pm1a_evt_blk) == 148, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, x_gpe1_blk) == 232, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, sleep_control_reg) == 244, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, sleep_status_reg) == 256, "FADT layout");
+_Static_assert(offsetof(struct acpi_fadt, hypervisor_vendor_id) == 268, "FADT layout");
+_Static_assert(sizeof(struct acpi_fadt) == 276, "FADT (ACPI 6.x) size");
+_Static_assert(sizeof(struct acpi_madt) == 44, "MADT header size");
+_Static_assert(sizeof(struct acpi_madt_lapic) == 8, "MADT LAPIC size");
+_Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "MADT I/O APIC size");
+_Static_assert(sizeof(struct acpi_madt_int_src_ovr) == 10, "MADT ISO size");
+
+/* ---- helpers shared by the per-table files ---- */
+
+/* Byte that makes the sum of data[0..len) plus itself zero. */
+uint8_t acpi_checksum(const void *data, size_t len);
+/* Fill a standard header (checksum 0; the caller fixes it last). */
+void acpi_header_init(struct acpi_header *h, const char sig[4], uint32_t length, uint8_t revision);
+/* Compute and store the header checksum of a table of h->length bytes at p. */
+void acpi_table_checksum(uint8_t *p);
+
+/* Per-table builders: *_size() gives the byte count, *_write() fills dst. */
+#define ACPI_RSDP_SIZE sizeof(struct acpi_rsdp)
+void acpi_rsdp_write(uint8_t *dst, uint64_t xsdt_gpa);
+
+#define ACPI_XSDT_SIZE (sizeof(struct acpi_header) + 8 * ACPI_XSDT_ENTRIES)
+void acpi_xsdt_write(uint8_t *dst, const uint64_t entries[ACPI_XSDT_ENTRIES]);
+
+#define ACPI_FADT_SIZE sizeof(struct acpi_fadt)
+void acpi_fadt_write(uint8_t *dst, const struct acpi_x86_params *p, uint64_t dsdt_gpa);
+
+struct aml_buf;
+/* Build the DSDT (header + AML) into b; 0 or -errno. */
+int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p);
+
+size_t acpi_madt_size(const struct acpi_x86_params *p);
+void acpi_madt_write(uint8_t *dst, const struct acpi_x86_params *p);
+
+#endif

@@ -1,0 +1,244 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+#
+# iasl-check.sh ACPI_DUMP
+#
+# Builds the ACPI tables with acpi-dump for several parameter sets,
+# disassembles each with `iasl -d` and fails on any error, warning or remark
+# iasl reports (bad checksum, bad length, unknown subtable, AML it cannot
+# parse...). Then it checks decoded fields against the parameters, and
+# recompiles the disassembly to check iasl reads our bytes back the same
+# way. The RSDP, which iasl 2020 cannot disassemble from a binary file, is
+# instead compiled from a data-table source built from the parameters and
+# compared byte for byte (iasl computes both checksums).
+#
+# A missing iasl is a failure, not a skip: install acpica-tools.
+set -u
+
+dump=${1:?usage: iasl-check.sh ACPI_DUMP}
+IASL=${IASL:-iasl}
+
+if ! command -v "$IASL" >/dev/null 2>&1; then
+	echo "FAIL: '$IASL' not found; the ACPI table test needs iasl from acpica-tools" \
+		"(apt-get install acpica-tools)" >&2
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/acpi-iasl.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+failures=0
+
+fail() {
+	echo "FAIL [$case]: $*" >&2
+	failures=$((failures + 1))
+}
+
+# Diagnostics: anything iasl prints that is not its banner or a plain
+# progress/summary line. Clean compiles print "0 Errors, 0 Warnings,
+# 0 Remarks", which is filtered first.
+diagnostics() {
+	grep -v -E '^Compilation successful\. 0 Errors, 0 Warnings, 0 Remarks' "$1" |
+		grep -i -E 'warning|error|remark|incorrect|invalid|unknown|could not|cannot|does not|abort|corrupt|mismatch|too (long|short)|\*\*\*'
+}
+
+# hex VALUE WIDTH -> upper-case hex, zero-padded (matches iasl's output)
+hex() {
+	printf "%0${2}X" "$1"
+}
+
+# field FILE 'Field Name' -> value after the colon of the first match
+field() {
+	grep -m1 -E "^\[[0-9A-F]+h [0-9]+ +[0-9]+\] +$2 : " "$1" | sed -E 's/^[^:]*: ([^ ]*).*/\1/'
+}
+
+# gas FILE 'Register Name' -> the lines of that GAS
+gas() {
+	grep -A5 -E "\] +$2 : \[Generic Address Structure\]" "$1"
+}
+
+expect_field() { # file name expected
+	got=$(field "$1" "$2")
+	[ "$got" = "$3" ] || fail "$(basename "$1"): '$2' is '$got', expected '$3'"
+}
+
+expect_count() { # file regex expected what
+	got=$(grep -c -E "$2" "$1")
+	[ "$got" -eq "$3" ] || fail "$(basename "$1"): $4: found $got, expected $3"
+}
+
+expect_gas_io8() { # file name port
+	g=$(gas "$1" "$2")
+	echo "$g" | grep -q -E 'Space ID : 01 \[SystemIO\]' || fail "$2 is not SystemIO"
+	echo "$g" | grep -q -E 'Bit Width : 08' || fail "$2 is not 8 bits wide"
+	echo "$g" | grep -q -E "Address : $(hex "$3" 16)\$" || fail "$2 address is not $3"
+}
+
+# disasm DIR SIG: iasl -d, no diagnostics, .dsl produced
+disasm() {
+	(cd "$1" && "$IASL" -d "$2.dat") >"$1/$2.dis.log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || fail "iasl -d $2.dat exited with $rc"
+	[ -s "$1/$2.dsl" ] || fail "iasl -d $2.dat produced no $2.dsl"
+	if d=$(diagnostics "$1/$2.dis.log"); then
+		fail "iasl -d $2.dat reported:"; echo "$d" >&2
+	fi
+	# Problems iasl notes inside the data-table dump (checksums, lengths).
+	if d=$(grep -n -i -E 'incorrect|invalid|unknown|error|warning|\*\*\*' "$1/$2.dsl"); then
+		fail "$2.dsl contains:"; echo "$d" >&2
+	fi
+}
+
+# recompile DIR SIG: the disassembly compiles cleanly; for data tables and
+# the SSDT the result equals our bytes except the checksum (offset 9) and
+# the compiler ID/revision (28..35), which iasl replaces with its own.
+recompile() {
+	mkdir -p "$1/re"
+	cp "$1/$2.dsl" "$1/re/$2.dsl"
+	(cd "$1/re" && "$IASL" "$2.dsl") >"$1/$2.re.log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || fail "recompiling $2.dsl exited with $rc"
+	if d=$(diagnostics "$1/$2.re.log"); then
+		fail "recompiling $2.dsl reported:"; echo "$d" >&2
+	fi
+	[ "${3:-}" = "nocmp" ] && return
+	# cmp -l prints 1-based offsets of differing bytes.
+	diffs=$(cmp -l "$1/$2.dat" "$1/re/$2.aml" 2>&1 | awk '$1 != 10 && ($1 < 29 || $1 > 36)')
+	[ -z "$diffs" ] || { fail "$2: recompiled table differs:"; echo "$diffs" | head >&2; }
+}
+
+# run_case NAME CPUS KEY=VALUE... (the keys are acpi-dump's)
+run_case() {
+	case=$1
+	cpus=$2
+	shift 2
+	dir=$tmp/$case
+	mkdir -p "$dir"
+	failures_before=$failures
+
+	# Defaults of acpi-dump, overridden by the case's arguments.
+	sleep_ctl=0x600 sleep_sts=0x601 reset_port=0xcf9 reset_value=0x06 s5=5
+	com1_port=0x3f8 com1_irq=4 pvpanic=0x505 lapic=0xfee00000 ioapic=0xfec00000
+	for kv in "$@"; do
+		v=${kv#*=}
+		case ${kv%%=*} in
+		sleep-ctl) sleep_ctl=$v ;;
+		sleep-sts) sleep_sts=$v ;;
+		reset-port) reset_port=$v ;;
+		reset-value) reset_value=$v ;;
+		s5) s5=$v ;;
+		com1-port) com1_port=$v ;;
+		com1-irq) com1_irq=$v ;;
+		pvpanic) pvpanic=$v ;;
+		esac
+	done
+
+	if ! "$dump" "$dir" cpus="$cpus" "$@" >"$dir/layout.txt" 2>"$dir/dump.err"; then
+		fail "acpi-dump failed: $(cat "$dir/dump.err")"
+		return
+	fi
+	gpa() { sed -n -E "s/^$1 gpa=0x([0-9a-f]+) .*/\\1/p" "$dir/layout.txt"; }
+
+	for sig in XSDT FACP APIC DSDT; do
+		disasm "$dir" "$sig"
+	done
+	[ -f "$dir/SSDT.dat" ] && disasm "$dir" SSDT
+
+	# RSDP: compile from source, compare all 36 bytes.
+	cat >"$dir/rsdp.asl" <<-EOT
+	[0008]                          Signature : "RSD PTR "
+	[0001]                           Checksum : 00
+	[0006]                             Oem ID : "SKIFF "
+	[0001]                           Revision : 02
+	[0004]                       RSDT Address : 00000000
+	[0004]                             Length : 00000024
+	[0008]                       XSDT Address : $(hex "0x$(gpa XSDT)" 16)
+	[0001]                  Extended Checksum : 00
+	[0003]                           Reserved : 000000
+	EOT
+	(cd "$dir" && "$IASL" rsdp.asl) >"$dir/rsdp.log" 2>&1 || fail "iasl rsdp.asl failed"
+	if d=$(diagnostics "$dir/rsdp.log"); then
+		fail "iasl rsdp.asl reported:"; echo "$d" >&2
+	fi
+	cmp -s "$dir/rsdp.aml" "$dir/RSDP.dat" ||
+		fail "RSDP differs from iasl's (checksums or XSDT address wrong)"
+
+	# XSDT -> FADT, MADT
+	x=$dir/XSDT.dsl
+	expect_field "$x" 'ACPI Table Address +0' "$(hex "0x$(gpa FACP)" 16)"
+	expect_field "$x" 'ACPI Table Address +1' "$(hex "0x$(gpa APIC)" 16)"
+	expect_count "$x" 'ACPI Table Address' 2 "XSDT entries"
+
+	# FADT
+	f=$dir/FACP.dsl
+	expect_field "$f" 'Revision' 06
+	expect_field "$f" 'Table Length' 00000114
+	expect_field "$f" 'FADT Minor Revision' 05
+	grep -q -E 'Hardware Reduced \(V5\) : 1' "$f" || fail "FADT: HW_REDUCED_ACPI not set"
+	grep -q -E 'Reset Register Supported \(V2\) : 1' "$f" || fail "FADT: RESET_REG_SUP not set"
+	grep -q -E 'VGA Not Present \(V4\) : 1' "$f" || fail "FADT: VGA Not Present not set"
+	grep -q -E '8042 Present on ports 60/64 \(V2\) : 0' "$f" || fail "FADT: 8042 flag set"
+	expect_gas_io8 "$f" 'Reset Register' "$reset_port"
+	expect_gas_io8 "$f" 'Sleep Control Register' "$sleep_ctl"
+	expect_gas_io8 "$f" 'Sleep Status Register' "$sleep_sts"
+	expect_field "$f" 'Value to cause reset' "$(hex "$reset_value" 2)"
+	# The 64-bit DSDT address is the second "DSDT Address" line.
+	got=$(grep -E '\] +DSDT Address : ' "$f" | sed -n 2p | sed -E 's/.*: //')
+	[ "$got" = "$(hex "0x$(gpa DSDT)" 16)" ] || fail "FADT: X_DSDT is $got"
+	expect_field "$f" 'Hypervisor ID' 4D4D564646494B53 # "SKIFFVMM"
+
+	# MADT
+	m=$dir/APIC.dsl
+	expect_field "$m" 'Local Apic Address' "$(hex "$lapic" 8)"
+	expect_count "$m" 'Subtable Type : 00 \[Processor Local APIC\]' "$cpus" "Processor Local APICs"
+	expect_count "$m" 'Processor Enabled : 1' "$cpus" "enabled processors"
+	expect_count "$m" 'Subtable Type : 01 \[I/O APIC\]' 1 "I/O APICs"
+	expect_count "$m" 'Subtable Type : 02 \[Interrupt Source Override\]' 2 "overrides"
+	grep -q -E "Address : $(hex "$ioapic" 8)\$" "$m" || fail "MADT: I/O APIC address"
+	last=$(grep -E '\] +Local Apic ID : ' "$m" | tail -1 | sed -E 's/.*: //')
+	[ "$last" = "$(hex $((cpus - 1)) 2)" ] || fail "MADT: last Local APIC ID is $last"
+
+	# DSDT
+	d=$dir/DSDT.dsl
+	grep -q -F 'Name (\_S5, Package (0x04)' "$d" || fail "DSDT: no \\_S5 package"
+	s5v=$(grep -A2 -F 'Name (\_S5' "$d" | sed -n 3p | tr -d ' ,')
+	case $s5 in 0) want=Zero ;; 1) want=One ;; *) want=0x$(hex "$s5" 2) ;; esac
+	[ "$s5v" = "$want" ] || fail "DSDT: \\_S5 SLP_TYP is $s5v, expected $want"
+	if [ $((com1_port)) -ne 0 ]; then
+		grep -q -F 'Device (COM1)' "$d" || fail "DSDT: no COM1"
+		grep -q -F 'EisaId ("PNP0501")' "$d" || fail "DSDT: no PNP0501"
+		grep -q -E "^ +0x$(hex "$com1_port" 4), +// Range Minimum" "$d" || fail "DSDT: COM1 port"
+		grep -q -E "^ +\\{$((com1_irq))\\}\$" "$d" || fail "DSDT: COM1 IRQ"
+	else
+		! grep -q -E 'COM1|PNP0501' "$d" || fail "DSDT: COM1 present though disabled"
+	fi
+	if [ $((pvpanic)) -ne 0 ]; then
+		grep -q -F 'Device (PEVT)' "$d" || fail "DSDT: no PEVT"
+		grep -q -F 'Name (_HID, "QEMU0001")' "$d" || fail "DSDT: no QEMU0001"
+		grep -q -E "^ +0x$(hex "$pvpanic" 4), +// Range Minimum" "$d" || fail "DSDT: pvpanic port"
+		grep -q -F 'Return (0x0F)' "$d" || fail "DSDT: PEVT _STA"
+	else
+		! grep -q -E 'PEVT|QEMU0001' "$d" || fail "DSDT: pvpanic present though disabled"
+	fi
+
+	# Round trip through the compiler.
+	for sig in XSDT FACP APIC; do
+		recompile "$dir" "$sig"
+	done
+	recompile "$dir" DSDT nocmp # iasl drops the redundant '\' of \_S5, \_SB
+	[ -f "$dir/SSDT.dat" ] && recompile "$dir" SSDT
+
+	[ $failures -eq $failures_before ] &&
+		echo "ok [$case]: $cpus CPU(s): $(tr '\n' ' ' <"$dir/layout.txt")"
+}
+
+run_case one-cpu 1
+run_case four-cpus 4 sleep-ctl=0x3c0 sleep-sts=0x3c1 reset-port=0x3c2 reset-value=0xfe s5=0 \
+	com1-irq=3 ssdt=1
+run_case no-devices 4 com1-port=0 pvpanic=0 s5=7
+run_case max-cpus 255 ioapic-id=255
+
+if [ $failures -ne 0 ]; then
+	echo "iasl-check: $failures failure(s)" >&2
+	exit 1
+fi
+echo "iasl-check: all tables disassemble cleanly"
