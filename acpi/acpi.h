@@ -51,7 +51,8 @@ struct acpi_layout {
  * Returns 0, or -ENOSPC if buf is too small, -EINVAL for bad params.
  *
  * base_gpa must be 16-byte aligned; nr_cpus 1..255; lapic_addr and
- * ioapic_addr below 4 GiB; s5_slp_typ 0..7; com1_irq 0..15 (if com1_port).
+ * ioapic_addr below 4 GiB; the sleep control/status and reset ports
+ * non-zero; s5_slp_typ 0..7; com1_irq 0..15 (if com1_port).
  * Nothing is written to buf on failure. On -ENOSPC, ret->used (if ret is
  * non-NULL) is set to the number of bytes needed. ret may be NULL.
  * Table signatures in ret->tables: RSDP, XSDT, FACP, DSDT, APIC.

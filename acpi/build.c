@@ -59,6 +59,9 @@ static int check_params(const struct acpi_x86_params *p, uint64_t base_gpa)
 		return -EINVAL;
 	if (p->lapic_addr > UINT32_MAX || p->ioapic_addr > UINT32_MAX)
 		return -EINVAL;
+	/* Linux needs both sleep registers for S5 and a non-zero reset register. */
+	if (!p->sleep_control_port || !p->sleep_status_port || !p->reset_port)
+		return -EINVAL;
 	if (p->s5_slp_typ > 7) /* SLP_TYP is a 3-bit field */
 		return -EINVAL;
 	if (p->com1_port && p->com1_irq > 15)

@@ -294,6 +294,12 @@ static void check_einval(void)
 	p.lapic_addr = 0x100000000ull;
 	CHECK(acpi_build_x86(&p, BASE_GPA, buf, sizeof(buf), &lay) == -EINVAL);
 	p = default_params(1);
+	p.reset_port = 0;
+	CHECK(acpi_build_x86(&p, BASE_GPA, buf, sizeof(buf), &lay) == -EINVAL);
+	p = default_params(1);
+	p.sleep_status_port = 0;
+	CHECK(acpi_build_x86(&p, BASE_GPA, buf, sizeof(buf), &lay) == -EINVAL);
+	p = default_params(1);
 	p.s5_slp_typ = 8;
 	CHECK(acpi_build_x86(&p, BASE_GPA, buf, sizeof(buf), &lay) == -EINVAL);
 	CHECK(acpi_build_x86(NULL, BASE_GPA, buf, sizeof(buf), &lay) == -EINVAL);
