@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The x86_64 guest-physical and I/O-port map, all in one place.
+ * Low memory (below 1 MiB) holds the boot structures; the kernel is
+ * loaded at 1 MiB; RAM above X86_MMIO_HOLE_START moves above 4 GiB so the
+ * [3 GiB, 4 GiB) window stays free for the IOAPIC, LAPIC and (later) PCIe.
+ */
+#ifndef SKIFF_X86_LAYOUT_H
+#define SKIFF_X86_LAYOUT_H
+
+/* Boot structures in low memory. */
+#define X86_BOOT_GDT_ADDR        0x0500ULL   /* 5 descriptors */
+#define X86_BOOT_IDT_ADDR        0x0540ULL
+#define X86_PVH_START_INFO_ADDR  0x6000ULL   /* struct hvm_start_info */
+#define X86_PVH_MODLIST_ADDR     0x6040ULL   /* one hvm_modlist_entry (initrd) */
+#define X86_PVH_MEMMAP_ADDR      0x6100ULL   /* up to X86_E820_MAX entries */
+#define X86_ZERO_PAGE_ADDR       0x7000ULL   /* struct boot_params */
+#define X86_PML4_ADDR            0x9000ULL
+#define X86_PDPT_ADDR            0xa000ULL
+#define X86_PD_ADDR              0xb000ULL   /* 4 pages: 4 GiB of 2 MiB pages */
+#define X86_BOOT_STACK_ADDR      0x8ff0ULL
+#define X86_CMDLINE_ADDR         0x20000ULL
+#define X86_CMDLINE_MAX          0x10000ULL  /* bytes, including the NUL */
+#define X86_EBDA_START           0x9fc00ULL  /* reserved from here to 1 MiB */
+#define X86_ACPI_TABLES_ADDR     0xe0000ULL  /* RSDP first: Linux also scans here */
+#define X86_ACPI_TABLES_SIZE     0x20000ULL
+#define X86_HIGH_MEM_START       0x100000ULL /* kernel load address */
+
+#define X86_MMIO_HOLE_START      0xc0000000ULL
+#define X86_4G                   0x100000000ULL
+#define X86_IOAPIC_ADDR          0xfec00000ULL
+#define X86_LAPIC_ADDR           0xfee00000ULL
+
+#define X86_E820_MAX             16
+
+/* I/O ports. */
+#define X86_PORT_I8042_DATA      0x60
+#define X86_PORT_I8042_CMD       0x64
+#define X86_PORT_COM1            0x3f8
+#define X86_IRQ_COM1             4
+#define X86_PORT_PVPANIC         0x505
+/* ACPI hardware-reduced sleep control/status and reset registers. */
+#define X86_PORT_ACPI_SLEEP_CTL  0x600
+#define X86_PORT_ACPI_SLEEP_STS  0x601
+#define X86_PORT_ACPI_RESET      0x602
+#define X86_ACPI_RESET_VALUE     0x01
+#define X86_ACPI_S5_SLP_TYP      0x05
+
+#endif

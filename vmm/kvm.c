@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kvm.h"
+
+static int xioctl(int fd, unsigned long req, const void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR && req != KVM_RUN);
+	return r < 0 ? -errno : r;
+}
+
+static int xioctl_fd(int fd, unsigned long req, unsigned long arg, int *ret_fd)
+{
+	int r = ioctl(fd, req, arg);
+
+	if (r < 0)
+		return -errno;
+	*ret_fd = r;
+	return 0;
+}
+
+int kvm_open(int *ret_fd)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int kvm_check_extension(int kvm_fd, long cap)
+{
+	return xioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)cap);
+}
+
+int kvm_vcpu_mmap_size(int kvm_fd)
+{
+	return xioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+}
+
+int kvm_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **ret)
+{
+	for (unsigned nent = 128; nent <= 4096; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		int r;
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		r = xioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+		if (r >= 0) {
+			*ret = c;
+			return 0;
+		}
+		free(c);
+		if (r != -E2BIG)
+			return r;
+	}
+	return -E2BIG;
+}
+
+int kvm_create_vm(int kvm_fd, int *ret_fd)
+{
+	return xioctl_fd(kvm_fd, KVM_CREATE_VM, 0, ret_fd);
+}
+
+int kvm_set_tss_addr(int vm_fd, uint64_t addr)
+{
+	return xioctl(vm_fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)addr);
+}
+
+int kvm_set_identity_map_addr(int vm_fd, uint64_t addr)
+{
+	return xioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr);
+}
+
+int kvm_create_irqchip(int vm_fd)
+{
+	return xioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL);
+}
+
+int kvm_create_pit2(int vm_fd)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	return xioctl(vm_fd, KVM_CREATE_PIT2, &pit);
+}
+
+int kvm_set_user_memory_region(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	return xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+}
+
+int kvm_irq_line(int vm_fd, uint32_t gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	return xioctl(vm_fd, KVM_IRQ_LINE, &irq);
+}
+
+int kvm_create_vcpu(int vm_fd, unsigned long id, int *ret_fd)
+{
+	return xioctl_fd(vm_fd, KVM_CREATE_VCPU, id, ret_fd);
+}
+
+int kvm_run(int vcpu_fd)
+{
+	return xioctl(vcpu_fd, KVM_RUN, NULL);
+}
+
+int kvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
+{
+	return xioctl(vcpu_fd, KVM_SET_CPUID2, cpuid);
+}
+
+int kvm_get_regs(int vcpu_fd, struct kvm_regs *regs)
+{
+	return xioctl(vcpu_fd, KVM_GET_REGS, regs);
+}
+
+int kvm_set_regs(int vcpu_fd, const struct kvm_regs *regs)
+{
+	return xioctl(vcpu_fd, KVM_SET_REGS, regs);
+}
+
+int kvm_get_sregs(int vcpu_fd, struct kvm_sregs *sregs)
+{
+	return xioctl(vcpu_fd, KVM_GET_SREGS, sregs);
+}
+
+int kvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs)
+{
+	return xioctl(vcpu_fd, KVM_SET_SREGS, sregs);
+}
+
+int kvm_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu)
+{
+	return xioctl(vcpu_fd, KVM_SET_FPU, fpu);
+}
+
+int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
+{
+	return xioctl(vcpu_fd, KVM_SET_MSRS, msrs);
+}
+
+int kvm_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic)
+{
+	return xioctl(vcpu_fd, KVM_GET_LAPIC, lapic);
+}
+
+int kvm_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic)
+{
+	return xioctl(vcpu_fd, KVM_SET_LAPIC, lapic);
+}
+
+int kvm_get_xcrs(int vcpu_fd, struct kvm_xcrs *xcrs)
+{
+	return xioctl(vcpu_fd, KVM_GET_XCRS, xcrs);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Thin typed wrappers over the KVM ioctls skiff uses. They return 0 (or a
+ * non-negative value) or -errno, and never log: callers decide what an
+ * error means. Every raw ioctl() of the VMM lives in kvm.c.
+ */
+#ifndef SKIFF_KVM_H
+#define SKIFF_KVM_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+int kvm_open(int *ret_fd);
+int kvm_check_extension(int kvm_fd, long cap);
+int kvm_vcpu_mmap_size(int kvm_fd);
+int kvm_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **ret);
+int kvm_create_vm(int kvm_fd, int *ret_fd);
+int kvm_set_tss_addr(int vm_fd, uint64_t addr);
+int kvm_set_identity_map_addr(int vm_fd, uint64_t addr);
+int kvm_create_irqchip(int vm_fd);
+int kvm_create_pit2(int vm_fd);
+int kvm_set_user_memory_region(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size, void *host);
+int kvm_irq_line(int vm_fd, uint32_t gsi, int level);
+int kvm_create_vcpu(int vm_fd, unsigned long id, int *ret_fd);
+int kvm_run(int vcpu_fd);
+int kvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid2 *cpuid);
+int kvm_get_regs(int vcpu_fd, struct kvm_regs *regs);
+int kvm_set_regs(int vcpu_fd, const struct kvm_regs *regs);
+int kvm_get_sregs(int vcpu_fd, struct kvm_sregs *sregs);
+int kvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs);
+int kvm_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu);
+int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs);
+int kvm_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic);
+int kvm_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic);
+int kvm_get_xcrs(int vcpu_fd, struct kvm_xcrs *xcrs);
+
+#endif

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+/* skiff: command line, exit status, terminal handling. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "skiff-version.h"
+#include "vm.h"
+
+/* Exit statuses (docs/exit-status.md). */
+enum {
+	EXIT_GUEST_OK = 0,
+	EXIT_VMM_FAILURE = 1,
+	EXIT_USAGE = 2,
+	EXIT_GUEST_CRASH = 3,
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: skiff --config FILE.json [--log-level LEVEL]\n"
+	      "       skiff --help | --version\n"
+	      "\n"
+	      "Boot a microVM described by a Firecracker-style JSON config.\n"
+	      "\n"
+	      "  -c, --config FILE     VM configuration (see docs/config.md)\n"
+	      "  -l, --log-level LEVEL error, warn, info (default) or debug\n"
+	      "  -h, --help            show this help\n"
+	      "  -V, --version         show the version\n"
+	      "\n"
+	      "The guest's serial console is on stdin/stdout; on a terminal, Ctrl-A x stops the VM.\n"
+	      "Exit status: 0 guest powered off or rebooted, or stopped by SIGTERM/SIGINT;\n"
+	      "1 VMM or host failure; 2 usage or configuration error; 3 guest panic or triple fault.\n",
+	      out);
+}
+
+static int parse_log_level(const char *s, enum log_level *ret)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Raw mode so keys reach the guest unchanged (Ctrl-C included). */
+static bool terminal_make_raw(struct termios *saved)
+{
+	struct termios raw;
+
+	/* Only the foreground job may own the terminal; a background one would get SIGTTOU. */
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() ||
+	    tcgetattr(STDIN_FILENO, saved) < 0)
+		return false;
+	raw = *saved;
+	raw.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	raw.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	raw.c_cflag |= CS8;
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	return tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+}
+
+static int run_vm(const struct skiff_config *cfg)
+{
+	enum vm_stop_reason reason;
+	struct vm_error err = { 0 };
+	struct termios saved;
+	bool raw = false;
+	struct vm *vm;
+	int r;
+
+	if (vm_create(cfg, &vm, &err)) {
+		fprintf(stderr, "skiff: %s\n", err.msg);
+		return err.is_config ? EXIT_USAGE : EXIT_VMM_FAILURE;
+	}
+	if (cfg->serial_mode == SERIAL_STDIO)
+		raw = terminal_make_raw(&saved);
+	r = vm_run(vm, &reason);
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	vm_destroy(vm);
+	if (r) {
+		log_error("running the VM: %s", strerror(-r));
+		return EXIT_VMM_FAILURE;
+	}
+	log_info("%s", vm_stop_reason_name(reason));
+	return vm_stop_exit_status(reason);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *config_path = NULL;
+	struct skiff_config cfg;
+	char msg[CONFIG_ERR_MAX];
+	enum log_level level = LOG_INFO;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'l':
+			if (parse_log_level(optarg, &level)) {
+				fprintf(stderr, "skiff: --log-level: expected error, warn, info or debug, got \"%s\"\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("skiff %s\n", SKIFF_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "skiff: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!config_path) {
+		fprintf(stderr, "skiff: --config FILE is required\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	log_set_level(level);
+	if (config_load_file(config_path, &cfg, msg, sizeof(msg))) {
+		fprintf(stderr, "skiff: %s\n", msg);
+		return EXIT_USAGE;
+	}
+	if (!getenv("SKIFF_SKIP_KVM_CHECK") && !host_kvm_usable(msg, sizeof(msg))) {
+		fprintf(stderr, "skiff: %s\n", msg);
+		config_free(&cfg);
+		return EXIT_VMM_FAILURE;
+	}
+	status = run_vm(&cfg);
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Building the x86_64 VM: KVM objects, guest RAM, devices, boot images. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "layout.h"
+#include "vm-internal.h"
+
+#define DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1"
+
+#define vm_fail(err, cfgerr, ...) \
+	(snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__), (err)->is_config = (cfgerr), -1)
+
+void vm_request_stop(void *opaque, enum vm_stop_reason reason)
+{
+	struct vm *vm = opaque;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!atomic_load(&vm->stopping)) {
+		vm->stop_reason = reason;
+		atomic_store(&vm->stopping, true);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
+		log_debug("vm: stop eventfd: %s", strerror(errno));
+}
+
+static void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
+{
+	struct vm *vm = opaque;
+	int r = kvm_irq_line(vm->vm_fd, gsi, high);
+
+	if (r)
+		log_warn("vm: raising GSI %u: %s", gsi, strerror(-r));
+}
+
+/* Map a whole file read-only; empty files are an error the caller names. */
+static int map_file(const char *path, struct mapped_file *ret)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		int r = S_ISDIR(st.st_mode) ? -EISDIR : st.st_size == 0 ? -ENODATA : -errno;
+
+		close(fd);
+		return r;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	ret->data = p;
+	ret->len = (size_t)st.st_size;
+	return 0;
+}
+
+static void unmap_file(struct mapped_file *f)
+{
+	if (f->data)
+		munmap((void *)f->data, f->len);
+	f->data = NULL;
+}
+
+/* Hide XSAVE from the guest when KVM cannot follow its XCR0 (see xsave_probe.c). */
+static int vm_check_xsave(struct vm *vm, struct vm_error *err)
+{
+	bool seen = true;
+	int r = kvm_probe_xsetbv_seen(vm->kvm_fd, vm->cpuid, vm->run_size, &seen);
+
+	if (r)
+		return vm_fail(err, false, "KVM: probing XSAVE support: %s", strerror(-r));
+	if (!seen) {
+		log_info("KVM on this host does not track the guest's XCR0 (a nested set-up?); "
+			 "XSAVE and AVX are hidden from the guest");
+		cpuid_hide_xsave(vm->cpuid);
+	}
+	return 0;
+}
+
+static int vm_create_kvm(struct vm *vm, struct vm_error *err)
+{
+	int r = kvm_open(&vm->kvm_fd);
+
+	if (r == -ENOENT)
+		return vm_fail(err, false, "/dev/kvm does not exist: this host has no KVM (load kvm_intel or kvm_amd)");
+	if (r == -EACCES)
+		return vm_fail(err, false, "/dev/kvm: permission denied (run as root or join the kvm group)");
+	if (r)
+		return vm_fail(err, false, "/dev/kvm: %s", strerror(-r));
+	if (kvm_check_extension(vm->kvm_fd, KVM_CAP_IRQCHIP) <= 0 ||
+	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IRQ_ROUTING) <= 0 ||
+	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+		return vm_fail(err, false, "KVM on this host lacks the in-kernel irqchip or immediate exit");
+	r = kvm_create_vm(vm->kvm_fd, &vm->vm_fd);
+	if (r)
+		return vm_fail(err, false, "cannot create a KVM VM: %s", strerror(-r));
+	/* Three pages below the IOAPIC that Intel's VMX needs for real-mode emulation. */
+	r = kvm_set_tss_addr(vm->vm_fd, 0xfffbd000);
+	if (!r)
+		r = kvm_set_identity_map_addr(vm->vm_fd, 0xfffbc000);
+	if (r)
+		return vm_fail(err, false, "KVM: setting the TSS/identity-map addresses: %s", strerror(-r));
+	r = kvm_create_irqchip(vm->vm_fd);
+	if (r)
+		return vm_fail(err, false, "KVM: creating the in-kernel irqchip: %s", strerror(-r));
+	r = kvm_create_pit2(vm->vm_fd);
+	if (r)
+		return vm_fail(err, false, "KVM: creating the in-kernel PIT: %s", strerror(-r));
+	r = kvm_get_supported_cpuid(vm->kvm_fd, &vm->cpuid);
+	if (r)
+		return vm_fail(err, false, "KVM: reading the supported CPUID: %s", strerror(-r));
+	r = kvm_vcpu_mmap_size(vm->kvm_fd);
+	if (r <= 0)
+		return vm_fail(err, false, "KVM: vCPU mmap size: %s", strerror(-r));
+	vm->run_size = (size_t)r;
+	return vm_check_xsave(vm, err);
+}
+
+static int vm_create_memory(struct vm *vm, struct vm_error *err)
+{
+	uint64_t bytes = vm->cfg->mem_size_mib << 20;
+	int r = gmem_create(&vm->mem, bytes, X86_MMIO_HOLE_START);
+
+	if (r)
+		return vm_fail(err, false, "cannot allocate %llu MiB of guest memory: %s",
+			       (unsigned long long)vm->cfg->mem_size_mib, strerror(-r));
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		const struct gmem_region *g = &vm->mem.regions[i];
+
+		r = kvm_set_user_memory_region(vm->vm_fd, i, g->gpa, g->size, g->host);
+		if (r)
+			return vm_fail(err, false, "KVM: adding guest memory at %#llx: %s",
+				       (unsigned long long)g->gpa, strerror(-r));
+	}
+	return 0;
+}
+
+static int vm_register(struct bus *bus, uint64_t base, uint64_t len,
+		       const struct bus_device_ops *ops, void *opaque, const char *name,
+		       struct vm_error *err)
+{
+	int r = bus_register(bus, base, len, ops, opaque, name);
+
+	return r ? vm_fail(err, false, "device %s at %#llx: %s", name, (unsigned long long)base, strerror(-r)) : 0;
+}
+
+static int vm_create_devices(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	struct vm_control ctl = { vm_request_stop, vm };
+	int r = 0;
+
+	vm->i8042.ctl = ctl;
+	vm->pvpanic.ctl = ctl;
+	vm->pm = (struct acpi_pm){ ctl, X86_ACPI_S5_SLP_TYP, X86_ACPI_RESET_VALUE };
+	cmos_rtc_init(&vm->rtc);
+	vm->rtc_ready = true;
+	if (cfg->serial_mode != SERIAL_OFF) {
+		int out = STDOUT_FILENO;
+
+		if (cfg->serial_mode == SERIAL_FILE) {
+			out = open(cfg->serial_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			if (out < 0)
+				return vm_fail(err, true, "%s: serial.path: cannot open %s: %s", cfg->source,
+					       cfg->serial_path, strerror(errno));
+			vm->serial_file_fd = out;
+		}
+		serial8250_init(&vm->com1, out, (struct irq_line){ vm_set_irq_level, vm, X86_IRQ_COM1 });
+		vm->com1_ready = true;
+		r |= vm_register(&vm->pio, X86_PORT_COM1, 8, &serial8250_ops, &vm->com1, "COM1", err);
+	}
+	r |= vm_register(&vm->pio, X86_PORT_I8042_DATA, 5, &i8042_ops, &vm->i8042, "i8042", err);
+	r |= vm_register(&vm->pio, 0x70, 2, &cmos_rtc_ops, &vm->rtc, "rtc", err);
+	r |= vm_register(&vm->pio, X86_PORT_PVPANIC, 1, &pvpanic_ops, &vm->pvpanic, "pvpanic", err);
+	r |= vm_register(&vm->pio, X86_PORT_ACPI_SLEEP_CTL, 3, &acpi_pm_ops, &vm->pm, "acpi-pm", err);
+	return r ? -1 : 0;
+}
+
+static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err)
+{
+	struct acpi_x86_params p = {
+		.nr_cpus = vm->cfg->vcpu_count,
+		.lapic_addr = X86_LAPIC_ADDR,
+		.ioapic_addr = X86_IOAPIC_ADDR,
+		.ioapic_id = (uint8_t)vm->cfg->vcpu_count,
+		.sleep_control_port = X86_PORT_ACPI_SLEEP_CTL,
+		.sleep_status_port = X86_PORT_ACPI_SLEEP_STS,
+		.reset_port = X86_PORT_ACPI_RESET,
+		.reset_value = X86_ACPI_RESET_VALUE,
+		.s5_slp_typ = X86_ACPI_S5_SLP_TYP,
+		.com1_port = vm->cfg->serial_mode != SERIAL_OFF ? X86_PORT_COM1 : 0,
+		.com1_irq = X86_IRQ_COM1,
+		.pvpanic_port = X86_PORT_PVPANIC,
+	};
+	uint8_t *buf = gmem_slice(&vm->mem, X86_ACPI_TABLES_ADDR, X86_ACPI_TABLES_SIZE);
+	struct acpi_layout layout;
+	int r;
+
+	if (!buf)
+		return vm_fail(err, false, "guest memory too small for the ACPI tables");
+	r = acpi_build_x86(&p, X86_ACPI_TABLES_ADDR, buf, X86_ACPI_TABLES_SIZE, &layout);
+	if (r)
+		return vm_fail(err, false, "building the ACPI tables: %s", strerror(-r));
+	*ret_rsdp = layout.rsdp_gpa;
+	return 0;
+}
+
+static int vm_load_images(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	struct boot_images images = { .cmdline = cfg->boot_args ? cfg->boot_args : DEFAULT_BOOT_ARGS };
+	char msg[BOOT_ERR_MAX];
+	int r;
+
+	r = map_file(cfg->kernel_image_path, &vm->kernel);
+	if (r)
+		return vm_fail(err, true, "%s: boot-source.kernel_image_path: %s: %s", cfg->source,
+			       cfg->kernel_image_path, r == -ENODATA ? "file is empty" : strerror(-r));
+	if (cfg->initrd_path) {
+		r = map_file(cfg->initrd_path, &vm->initrd);
+		if (r)
+			return vm_fail(err, true, "%s: boot-source.initrd_path: %s: %s", cfg->source,
+				       cfg->initrd_path, r == -ENODATA ? "file is empty" : strerror(-r));
+	}
+	images.kernel = vm->kernel.data;
+	images.kernel_len = vm->kernel.len;
+	images.initrd = vm->initrd.data;
+	images.initrd_len = vm->initrd.len;
+	if (vm_build_acpi(vm, &images.rsdp_gpa, err))
+		return -1;
+	if (boot_setup_x86_tables(&vm->mem))
+		return vm_fail(err, false, "guest memory too small for the boot page tables");
+	r = boot_load_linux(&vm->mem, &images, &vm->entry, msg, sizeof(msg));
+	if (r)
+		return vm_fail(err, true, "%s: %s", cfg->kernel_image_path, msg);
+	/* The guest has its own copy now. */
+	unmap_file(&vm->kernel);
+	unmap_file(&vm->initrd);
+	return 0;
+}
+
+static int vm_create_vcpus(struct vm *vm, struct vm_error *err)
+{
+	unsigned n = vm->cfg->vcpu_count;
+	int max = kvm_check_extension(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+
+	if (max > 0 && n > (unsigned)max)
+		return vm_fail(err, true, "%s: machine-config.vcpu_count: this host's KVM allows at most %d vCPUs, got %u",
+			       vm->cfg->source, max, n);
+	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return vm_fail(err, false, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		const char *step = "create";
+		int r;
+
+		v->vm = vm;
+		v->index = i;
+		v->fd = -1;
+		r = kvm_create_vcpu(vm->vm_fd, i, &v->fd);
+		if (!r) {
+			v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+			if (v->run == MAP_FAILED) {
+				v->run = NULL;
+				r = -errno;
+			}
+		}
+		vm->nr_vcpus = i + 1;
+		if (!r)
+			r = x86_vcpu_init(v->fd, vm->cpuid, i, n, vm->cfg->smt, &step);
+		/* Only the boot CPU gets a register state; the others wait for INIT/SIPI. */
+		if (!r && i == 0) {
+			step = "set the boot registers";
+			r = x86_vcpu_set_boot_state(v->fd, &vm->entry);
+		}
+		if (r)
+			return vm_fail(err, false, "vCPU %u: %s: %s", i, step, strerror(-r));
+	}
+	return 0;
+}
+
+int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *err)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return vm_fail(err, false, "out of memory");
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->serial_file_fd = -1;
+	vm->mem.memfd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0) {
+		(void)vm_fail(err, false, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err) ||
+	    vm_load_images(vm, err) || vm_create_vcpus(vm, err))
+		goto fail;
+	*ret = vm;
+	return 0;
+fail:
+	vm_destroy(vm);
+	return -1;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+	free(vm->cpuid);
+	unmap_file(&vm->kernel);
+	unmap_file(&vm->initrd);
+	if (vm->com1_ready)
+		serial8250_destroy(&vm->com1);
+	if (vm->rtc_ready)
+		cmos_rtc_destroy(&vm->rtc);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	gmem_destroy(&vm->mem);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->serial_file_fd >= 0) {
+		fsync(vm->serial_file_fd);
+		close(vm->serial_file_fd);
+	}
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}

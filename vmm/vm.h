@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The x86_64 KVM virtual machine: guest RAM, the in-kernel irqchip, the
+ * platform devices, the boot vCPU state, and the threads that run it.
+ */
+#ifndef SKIFF_VM_H
+#define SKIFF_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "boot.h"
+#include "config.h"
+#include "core.h"
+
+struct vm;
+
+struct vm_error {
+	char msg[512];
+	bool is_config;   /* the user's input is at fault (exit 2), not the host (exit 1) */
+};
+
+/* Build the VM from a parsed config, loading kernel and initrd. */
+int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *err);
+/* Run until the guest or a signal stops it. */
+int vm_run(struct vm *vm, enum vm_stop_reason *ret_reason);
+void vm_destroy(struct vm *vm);
+
+/* Whether this host's /dev/kvm can run a standard Linux guest; if not, why. */
+bool host_kvm_usable(char *why, size_t whylen);
+
+#endif

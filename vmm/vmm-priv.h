@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef SKIFF_VMM_PRIV_H
+#define SKIFF_VMM_PRIV_H
+
+#include <stdbool.h>
+
+#include "kvm.h"
+#include "vm.h"
+
+/* cpuid.c */
+void cpuid_sanitize_xsave(struct kvm_cpuid2 *cpuid);
+void cpuid_hide_xsave(struct kvm_cpuid2 *cpuid);
+
+/* xsave_probe.c: whether KVM tracks the guest's XSETBV (false under broken nesting). */
+int kvm_probe_xsetbv_seen(int kvm_fd, const struct kvm_cpuid2 *cpuid, size_t run_size, bool *ret_seen);
+void cpuid_patch_for_vcpu(struct kvm_cpuid2 *cpuid, unsigned index, unsigned nr_cpus, bool smt);
+
+/* cpu_x86.c: architectural state of a vCPU before it first runs. */
+int x86_vcpu_init(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned index,
+		  unsigned nr_cpus, bool smt, const char **ret_step);
+int x86_vcpu_set_boot_state(int vcpu_fd, const struct boot_entry *entry);
+
+#endif
