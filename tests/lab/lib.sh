@@ -1,0 +1,184 @@
+# Shared code of the lab tests (tests/lab/tests/*.sh). Source it:
+#   . "$(dirname "$0")/../lib.sh"
+# A test runs inside the lab (tests/lab/run-tests does that), writes a VM
+# config, runs the VMM, asserts; it exits 0 on success, non-zero on failure,
+# 77 to ask for a skip (run-tests turns that into a failure under CI=true).
+#
+# Environment:
+#   SKIFF             the skiff binary (default build/vmm/skiff in the repo)
+#   SKIFF_L2_VMM      skiff (default) | qemu | qemu-microvm | qemu-q35: the
+#                     VMM that runs the L2 guest (see tests/lab/l2-vmm)
+#   SKIFF_LAB_DIR     the build-local lab dir (default build/lab): holds the
+#                     guest initramfs and the ELF vmlinux (lab_prepare)
+#   SKIFF_GUEST_KERNEL  L2 bzImage (default: the lab kernel)
+#   SKIFF_VM_TIMEOUT  seconds one VM run may take (default 120)
+# shellcheck shell=bash
+
+LAB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)
+REPO=$(cd "$LAB_HERE/../.." && pwd)
+LAB_DIR=${SKIFF_LAB_DIR:-$REPO/build/lab}
+SKIFF=${SKIFF:-$REPO/build/vmm/skiff}
+export SKIFF
+GUEST_KERNEL=${SKIFF_GUEST_KERNEL:-${SKIFF_LAB_KERNEL:-$REPO/../shared/lab/bzImage-7.2-lab}}
+GUEST_INITRD=$LAB_DIR/guest-initramfs.cpio.gz
+GUEST_VMLINUX=$LAB_DIR/vmlinux-7.2-lab
+VMLINUX_GZ=${SKIFF_LAB_VMLINUX_GZ:-$REPO/../shared/lab/vmlinux-7.2-lab.gz}
+VM_TIMEOUT=${SKIFF_VM_TIMEOUT:-120}
+# The base kernel command line every test uses.
+BASE_ARGS="console=ttyS0 reboot=k panic=-1 quiet loglevel=4 no_timer_check"
+
+# lab_prepare: build what the tests need into the lab dir (on the host,
+# before entering the lab: inside L1 the build tree is read-only).
+lab_prepare() {
+    mkdir -p "$LAB_DIR" || return 1
+    "$LAB_HERE/make-guest-initramfs" "$GUEST_INITRD" || return 1
+    if [ -r "$VMLINUX_GZ" ] && { [ ! -s "$GUEST_VMLINUX" ] || [ "$VMLINUX_GZ" -nt "$GUEST_VMLINUX" ]; }; then
+        gzip -dc "$VMLINUX_GZ" > "$GUEST_VMLINUX.tmp" && mv "$GUEST_VMLINUX.tmp" "$GUEST_VMLINUX" || return 1
+    fi
+}
+
+# --- per-test state (not for LAB_LIB_ONLY=1: the driver, the benchmark) ----
+if [ "${LAB_LIB_ONLY:-0}" != 1 ]; then
+    TEST_NAME=$(basename "$0" .sh)
+    WORK=$(mktemp -d "${SKIFF_LAB_SCRATCH:-${TMPDIR:-/tmp}}/$TEST_NAME.XXXXXX") || exit 1
+    FAILED=0
+    cleanup_work() { [ "$FAILED" = 0 ] && [ "${SKIFF_KEEP_WORK:-0}" != 1 ] && rm -rf "$WORK"; }
+    trap cleanup_work EXIT
+fi
+
+log() { echo "[$TEST_NAME] $*"; }
+fail() { FAILED=1; echo "[$TEST_NAME] FAIL: $*"; }
+# skip REASON: exit 77 (a failure under CI=true, see run-tests)
+skip() { echo "[$TEST_NAME] SKIP: $*"; exit 77; }
+finish() {
+    if [ "$FAILED" != 0 ]; then
+        echo "[$TEST_NAME] files kept in $WORK"
+        exit 1
+    fi
+    log "ok"
+    exit 0
+}
+
+# need_guest [initrd] [vmlinux] [vmm]: check what the test uses.
+need() {
+    local w
+    for w in "$@"; do
+        case $w in
+        kernel) [ -r "$GUEST_KERNEL" ] || skip "no guest kernel $GUEST_KERNEL" ;;
+        initrd) [ -r "$GUEST_INITRD" ] || skip "no guest initramfs $GUEST_INITRD (run lab_prepare / tests/lab/run-tests)" ;;
+        vmlinux) [ -r "$GUEST_VMLINUX" ] || skip "no ELF vmlinux $GUEST_VMLINUX (run lab_prepare / tests/lab/run-tests)" ;;
+        kvm) [ -w /dev/kvm ] || skip "no usable /dev/kvm" ;;
+        vmm)
+            case ${SKIFF_L2_VMM:-skiff} in
+            skiff) [ -x "$SKIFF" ] || skip "skiff not built: $SKIFF" ;;
+            *) command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64" ;;
+            esac ;;
+        esac
+    done
+}
+
+# json_str S: S as a JSON string literal
+json_str() {
+    local s=$1
+    s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\t'/\\t}; s=${s//$'\n'/\\n}
+    printf '"%s"' "$s"
+}
+
+# write_config FILE [--vcpus N] [--mem MIB] [--action A] [--kernel K]
+#              [--initrd I|--no-initrd] [--args EXTRA-BOOT-ARGS] [--raw-args ARGS]
+write_config() {
+    local f=$1; shift
+    local vcpus=1 mem=128 action=poweroff kernel=$GUEST_KERNEL initrd=$GUEST_INITRD extra= raw=
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --vcpus) vcpus=$2 ;;
+        --mem) mem=$2 ;;
+        --action) action=$2 ;;
+        --kernel) kernel=$2 ;;
+        --initrd) initrd=$2 ;;
+        --no-initrd) initrd=; shift; continue ;;
+        --args) extra=$2 ;;
+        --raw-args) raw=$2 ;;
+        *) echo "write_config: bad option $1" >&2; return 2 ;;
+        esac
+        shift 2
+    done
+    local args=${raw:-$BASE_ARGS${extra:+ $extra} skiff.action=$action}
+    {
+        printf '{\n  "boot-source": {\n    "kernel_image_path": %s,\n' "$(json_str "$kernel")"
+        [ -n "$initrd" ] && printf '    "initrd_path": %s,\n' "$(json_str "$initrd")"
+        printf '    "boot_args": %s\n  },\n' "$(json_str "$args")"
+        printf '  "machine-config": {"vcpu_count": %s, "mem_size_mib": %s}\n}\n' "$vcpus" "$mem"
+    } > "$f"
+}
+
+# vm_cmd CONFIG: the command line that runs the VMM on CONFIG
+vm_cmd() { echo "$LAB_HERE/l2-vmm" --config "$1"; }
+
+# run_vm CONFIG [STDIN-FILE]: run the VMM in the foreground under a timeout.
+# Sets RC (exit status; 124 = timed out) and OUT (file with stdout+stderr,
+# carriage returns removed), and logs both.
+run_vm() {
+    local cfg=$1 in=${2:-/dev/null} t0 t1
+    OUT=$WORK/$(basename "$cfg" .json).out
+    t0=$(date +%s.%N)
+    timeout -k 5 "$VM_TIMEOUT" "$LAB_HERE/l2-vmm" --config "$cfg" <"$in" >"$OUT.raw" 2>&1
+    RC=$?
+    t1=$(date +%s.%N)
+    tr -d '\r' <"$OUT.raw" >"$OUT"
+    VM_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    log "VMM ${SKIFF_L2_VMM:-skiff} exit $RC after ${VM_SECS}s"
+    [ "$RC" = 124 ] && fail "VMM did not finish within ${VM_TIMEOUT}s"
+    return 0
+}
+
+# show_out: print the VMM's output (on failure)
+show_out() { echo "----- VMM output ($OUT) -----"; sed 's/^/| /' "$OUT" | tail -n 60; echo "-----"; }
+
+# fact KEY: the value of "SKIFF-FACT KEY=..." in $OUT (first one)
+fact() { sed -n "s/^.*SKIFF-FACT $1=//p" "$OUT" | head -n 1; }
+
+expect_rc() {
+    [ "$RC" = "$1" ] || { fail "expected exit status $1, got $RC"; show_out; }
+}
+expect_line() { # expect_line REGEX (grep -E) DESCRIPTION
+    grep -qE "$1" "$OUT" || { fail "${2:-no line matching /$1/ in the output}"; show_out; }
+}
+expect_up() { expect_line '^SKIFF-GUEST-UP' "the guest never printed SKIFF-GUEST-UP"; }
+expect_fact() { # expect_fact KEY VALUE
+    local v; v=$(fact "$1")
+    [ "$v" = "$2" ] || { fail "fact $1: expected '$2', got '$v'"; show_out; }
+}
+expect_fact_range() { # expect_fact_range KEY MIN MAX (integers, inclusive)
+    local v; v=$(fact "$1")
+    case $v in ''|*[!0-9]*) fail "fact $1: not a number: '$v'"; show_out; return ;; esac
+    if [ "$v" -lt "$2" ] || [ "$v" -gt "$3" ]; then
+        fail "fact $1=$v not in [$2, $3]"; show_out
+    else
+        log "fact $1=$v (in [$2, $3])"
+    fi
+}
+
+# wait_for_line FILE REGEX SECONDS PID: wait until FILE has a line matching
+# REGEX; fails if PID exits first or SECONDS pass.
+wait_for_line() {
+    local f=$1 re=$2 n=$(( $3 * 10 )) pid=$4
+    while [ "$n" -gt 0 ]; do
+        tr -d '\r' <"$f" 2>/dev/null | grep -qE "$re" && return 0
+        kill -0 "$pid" 2>/dev/null || { tr -d '\r' <"$f" | grep -qE "$re" && return 0; return 1; }
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# wait_pid PID SECONDS: wait for a background child; sets RC (124 on timeout,
+# after which the child is killed)
+wait_pid() {
+    local pid=$1 n=$(( $2 * 10 ))
+    while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; RC=124; return 1
+    fi
+    wait "$pid"; RC=$?
+}
