@@ -27,6 +27,7 @@ static inline uint64_t get_le64(const uint8_t *p)
 #define BP_ACPI_RSDP_ADDR   0x070
 #define BP_E820_ENTRIES     0x1e8
 #define BP_SETUP_SECTS      0x1f1
+#define BP_SYSSIZE          0x1f4
 #define BP_BOOT_FLAG        0x1fe
 #define BP_JUMP             0x200
 #define BP_HEADER_MAGIC     0x202

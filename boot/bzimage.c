@@ -19,6 +19,7 @@ int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *ret, char
 {
 	struct bzimage_info info = { 0 };
 	unsigned setup_sects;
+	uint64_t syssize;
 
 	if (kernel_detect_format(img, len) != KERNEL_BZIMAGE)
 		return boot_fail(err, errlen, "not a bzImage (no boot flag or HdrS magic)");
@@ -42,6 +43,11 @@ int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *ret, char
 	if (len - info.setup_size > UINT32_MAX)
 		return boot_fail(err, errlen, "bzImage is too large");
 	info.payload_size = (uint32_t)(len - info.setup_size);
+	/* syssize: the protected-mode kernel in 16-byte paragraphs (32 bits since 2.04). */
+	syssize = (uint64_t)get_le32(img + BP_SYSSIZE) * 16;
+	if (syssize > info.payload_size)
+		return boot_fail(err, errlen, "bzImage is truncated: %zu bytes, its header says %llu", len,
+				 (unsigned long long)(info.setup_size + syssize));
 	info.init_size = get_le32(img + BP_INIT_SIZE);
 	if (info.init_size < info.payload_size)
 		return boot_fail(err, errlen, "bzImage init_size %u is smaller than its payload %u",
