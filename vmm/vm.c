@@ -15,7 +15,7 @@
 #include "layout.h"
 #include "vm-internal.h"
 
-#define DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1"
+#define DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1 pci=off"
 
 #define vm_fail(err, cfgerr, ...) \
 	(snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__), (err)->is_config = (cfgerr), -1)

@@ -1,0 +1,71 @@
+#!/bin/sh
+# scripts/setup.sh [BUILDDIR] — install what skiff needs from Debian, fetch
+# newer kernel uAPI headers when the system's are too old, and configure
+# the Meson build directory (default: build). Safe to run again.
+#
+# Environment: SKIFF_MESON_ARGS  extra arguments for `meson setup`
+#              SKIFF_NO_APT=1    do not call apt-get (check only)
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${1:-build}
+cd "$repo"
+
+# Build, test and lab dependencies, all from Debian 12.
+packages="build-essential meson ninja-build pkg-config libjansson-dev liburing-dev libfdt-dev
+  acpica-tools busybox-static cpio gzip qemu-system-x86 qemu-utils e2fsprogs strace file util-linux
+  ca-certificates xz-utils"
+
+missing=
+for p in $packages; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "${SKIFF_NO_APT:-0}" = 1 ]; then
+        echo "setup: missing packages:$missing" >&2
+        exit 1
+    fi
+    echo "setup: installing$missing"
+    if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# Debian 12's linux-libc-dev (6.1) predates the iommufd vIOMMU interface.
+# Then take linux-libc-dev from Debian sid, unpacked into the build tree
+# (never into the repository) and used with -isystem.
+uapi_args=
+if ! grep -q IOMMU_VIOMMU_ALLOC /usr/include/linux/iommufd.h 2>/dev/null; then
+    deps=$repo/.deps
+    uapi=$deps/uapi/usr/include
+    if ! grep -q IOMMU_VIOMMU_ALLOC "$uapi/linux/iommufd.h" 2>/dev/null; then
+        echo "setup: system uAPI headers lack IOMMU_VIOMMU_ALLOC; fetching linux-libc-dev from Debian sid"
+        mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -n 's/^URIs: *//p' | grep -m1 debian || true)
+        [ -n "$mirror" ] || mirror=$(grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+            awk '{print $2}' | grep -m1 debian || true)
+        [ -n "$mirror" ] || { echo "setup: no Debian archive in the apt sources" >&2; exit 1; }
+        apt_dir=$deps/apt-sid
+        mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+        echo "deb $mirror sid main" > "$apt_dir/sources.list"
+        o="-o Dir::Etc::SourceList=$apt_dir/sources.list -o Dir::Etc::SourceParts=/dev/null
+           -o Dir::State::Lists=$apt_dir/lists -o Dir::Cache=$apt_dir/cache
+           -o Debug::NoLocking=1 -o APT::Sandbox::User=root"
+        # shellcheck disable=SC2086
+        apt-get $o update -qq
+        rm -rf "$deps/uapi" && mkdir -p "$deps/uapi"
+        # shellcheck disable=SC2086
+        (cd "$apt_dir" && rm -f linux-libc-dev_*.deb && apt-get $o download linux-libc-dev >/dev/null)
+        dpkg-deb -x "$apt_dir"/linux-libc-dev_*.deb "$deps/uapi"
+        grep -q IOMMU_VIOMMU_ALLOC "$uapi/linux/iommufd.h" ||
+            { echo "setup: sid's linux-libc-dev lacks IOMMU_VIOMMU_ALLOC too" >&2; exit 1; }
+    fi
+    uapi_args="-Duapi_include=$uapi"
+fi
+
+if [ -f "$builddir/build.ninja" ]; then
+    # shellcheck disable=SC2086
+    meson configure "$builddir" $uapi_args ${SKIFF_MESON_ARGS:-} >/dev/null
+else
+    # shellcheck disable=SC2086
+    meson setup "$builddir" $uapi_args ${SKIFF_MESON_ARGS:-} >/dev/null
+fi
+echo "setup: configured $builddir"
