@@ -9,7 +9,7 @@
 #include "skiff-version.h"
 #include "vm.h"
 
-/* Exit statuses (docs/exit-status.md). */
+/* Exit statuses (README.md, "Command line"). */
 enum {
 	EXIT_GUEST_OK = 0,
 	EXIT_VMM_FAILURE = 1,
@@ -19,13 +19,14 @@ enum {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: skiff --config FILE.json [--log-level LEVEL]\n"
+	fputs("Usage: skiff --config FILE.json [--log-level LEVEL] [--check-config]\n"
 	      "       skiff --help | --version\n"
 	      "\n"
 	      "Boot a microVM described by a Firecracker-style JSON config.\n"
 	      "\n"
 	      "  -c, --config FILE     VM configuration (see docs/config.md)\n"
 	      "  -l, --log-level LEVEL error, warn, info (default) or debug\n"
+	      "      --check-config    only parse and check the config, then exit\n"
 	      "  -h, --help            show this help\n"
 	      "  -V, --version         show the version\n"
 	      "\n"
@@ -100,12 +101,14 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "check-config", no_argument, NULL, 'C' },
 		{ 0 },
 	};
 	const char *config_path = NULL;
 	struct skiff_config cfg;
 	char msg[CONFIG_ERR_MAX];
 	enum log_level level = LOG_INFO;
+	bool check_only = false;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
@@ -122,6 +125,9 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'C':
+			check_only = true;
+			break;
 		case 'V':
 			printf("skiff %s\n", SKIFF_VERSION);
 			return 0;
@@ -144,6 +150,11 @@ int main(int argc, char **argv)
 	if (config_load_file(config_path, &cfg, msg, sizeof(msg))) {
 		fprintf(stderr, "skiff: %s\n", msg);
 		return EXIT_USAGE;
+	}
+	if (check_only) {
+		printf("%s: ok\n", config_path);
+		config_free(&cfg);
+		return 0;
 	}
 	if (!getenv("SKIFF_SKIP_KVM_CHECK") && !host_kvm_usable(msg, sizeof(msg))) {
 		fprintf(stderr, "skiff: %s\n", msg);
