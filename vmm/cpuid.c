@@ -166,7 +166,9 @@ void cpuid_patch_for_vcpu(struct kvm_cpuid2 *cpuid, unsigned index, unsigned nr_
 
 		switch (e->function) {
 		case 1:
-			e->ebx = (e->ebx & 0xff00u) | t.apic_id << 24 | (1u << t.pkg_shift) << 16;
+			/* EBX[23:16] is 8 bits: 256 (129+ vCPUs) would spill into the APIC ID. */
+			e->ebx = (e->ebx & 0xff00u) | t.apic_id << 24 |
+				 (t.pkg_shift < 8 ? 1u << t.pkg_shift : 0xffu) << 16;
 			e->ecx |= 1u << 31;  /* running under a hypervisor */
 			if (nr_cpus > 1)
 				e->edx |= 1u << 28;  /* HTT: the count in EBX[23:16] is valid */
