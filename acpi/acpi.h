@@ -25,6 +25,9 @@ struct acpi_x86_params {
 	/* COM1 in the DSDT (PNP0501): port and ISA IRQ; port 0 leaves it out. */
 	uint16_t com1_port;
 	uint8_t com1_irq;
+	/* CMOS RTC (PNP0B00): two ports and ISA IRQ; port 0 leaves it out. */
+	uint16_t rtc_port;
+	uint8_t rtc_irq;
 	/* pvpanic (QEMU0001) I/O port; 0 leaves it out. */
 	uint16_t pvpanic_port;
 };

@@ -13,6 +13,13 @@
  *           IRQNoFlags () { irq }
  *         })
  *       }
+ *       Device (RTC) {                        // if rtc_port
+ *         Name (_HID, EisaId ("PNP0B00"))
+ *         Name (_CRS, ResourceTemplate () {
+ *           IO (Decode16, port, port, 0x01, 0x02)
+ *           IRQNoFlags () { irq }
+ *         })
+ *       }
  *       Device (PEVT) {                       // if pvpanic_port
  *         Name (_HID, "QEMU0001")
  *         Name (_CRS, ResourceTemplate () { IO (Decode16, port, port, 0x01, 0x01) })
@@ -44,6 +51,19 @@ static void com1(struct aml_buf *b, const struct acpi_x86_params *p)
 	aml_end(b);
 }
 
+static void rtc(struct aml_buf *b, const struct acpi_x86_params *p)
+{
+	aml_device_begin(b, "RTC_");
+	aml_name(b, "_HID");
+	aml_eisaid(b, "PNP0B00");
+	aml_name(b, "_CRS");
+	aml_resource_begin(b);
+	aml_rs_io(b, true, p->rtc_port, p->rtc_port, 1, 2);
+	aml_rs_irq_noflags(b, (uint16_t)(1u << p->rtc_irq));
+	aml_end(b);
+	aml_end(b);
+}
+
 static void pvpanic(struct aml_buf *b, const struct acpi_x86_params *p)
 {
 	aml_device_begin(b, "PEVT");
@@ -64,7 +84,7 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
 {
 	struct acpi_header h;
 
-	if (p->com1_port && p->com1_irq > 15)
+	if ((p->com1_port && p->com1_irq > 15) || (p->rtc_port && p->rtc_irq > 15))
 		return -EINVAL;
 
 	memset(&h, 0, sizeof(h));
@@ -78,10 +98,12 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
 	aml_integer(b, 0);
 	aml_end(b);
 
-	if (p->com1_port || p->pvpanic_port) {
+	if (p->com1_port || p->rtc_port || p->pvpanic_port) {
 		aml_scope_begin(b, "\\_SB");
 		if (p->com1_port)
 			com1(b, p);
+		if (p->rtc_port)
+			rtc(b, p);
 		if (p->pvpanic_port)
 			pvpanic(b, p);
 		aml_end(b);

@@ -184,7 +184,7 @@ static int vm_create_devices(struct vm *vm, struct vm_error *err)
 		r |= vm_register(&vm->pio, X86_PORT_COM1, 8, &serial8250_ops, &vm->com1, "COM1", err);
 	}
 	r |= vm_register(&vm->pio, X86_PORT_I8042_DATA, 5, &i8042_ops, &vm->i8042, "i8042", err);
-	r |= vm_register(&vm->pio, 0x70, 2, &cmos_rtc_ops, &vm->rtc, "rtc", err);
+	r |= vm_register(&vm->pio, X86_PORT_RTC, 2, &cmos_rtc_ops, &vm->rtc, "rtc", err);
 	r |= vm_register(&vm->pio, X86_PORT_PVPANIC, 1, &pvpanic_ops, &vm->pvpanic, "pvpanic", err);
 	r |= vm_register(&vm->pio, X86_PORT_ACPI_SLEEP_CTL, 3, &acpi_pm_ops, &vm->pm, "acpi-pm", err);
 	return r ? -1 : 0;
@@ -204,6 +204,8 @@ static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err
 		.s5_slp_typ = X86_ACPI_S5_SLP_TYP,
 		.com1_port = vm->cfg->serial_mode != SERIAL_OFF ? X86_PORT_COM1 : 0,
 		.com1_irq = X86_IRQ_COM1,
+		.rtc_port = X86_PORT_RTC,
+		.rtc_irq = X86_IRQ_RTC,
 		.pvpanic_port = X86_PORT_PVPANIC,
 	};
 	uint8_t *buf = gmem_slice(&vm->mem, X86_ACPI_TABLES_ADDR, X86_ACPI_TABLES_SIZE);

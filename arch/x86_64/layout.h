@@ -38,6 +38,8 @@
 #define X86_PORT_I8042_CMD       0x64
 #define X86_PORT_COM1            0x3f8
 #define X86_IRQ_COM1             4
+#define X86_PORT_RTC             0x70
+#define X86_IRQ_RTC              8
 #define X86_PORT_PVPANIC         0x505
 /* ACPI hardware-reduced sleep control/status and reset registers. */
 #define X86_PORT_ACPI_SLEEP_CTL  0x600
