@@ -81,7 +81,9 @@ static const struct { unsigned component; uint32_t fn; int reg; unsigned bit; } 
 
 void cpuid_sanitize_xsave(struct kvm_cpuid2 *c)
 {
-	struct kvm_cpuid_entry2 *leaf0 = cpuid_find(c, 0xd, 0);
+	struct kvm_cpuid_entry2 *leaf0 = cpuid_find(c, 0xd, 0), *leaf1 = cpuid_find(c, 0xd, 1);
+	/* Supervisor components (IA32_XSS, e.g. CET) are listed in subleaf 1, not in XCR0. */
+	uint64_t xss = leaf1 ? (uint64_t)leaf1->edx << 32 | leaf1->ecx : 0;
 	uint64_t mask;
 	uint32_t size = 512 + 64;  /* legacy area and XSAVE header */
 
@@ -97,6 +99,8 @@ void cpuid_sanitize_xsave(struct kvm_cpuid2 *c)
 		if (!e)
 			continue;
 		if (!(mask >> i & 1)) {
+			if (xss >> i & 1)
+				continue;  /* no standard-format offset; not part of the XCR0 size */
 			e->eax = e->ebx = e->ecx = e->edx = 0;
 			continue;
 		}
