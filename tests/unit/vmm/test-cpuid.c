@@ -304,6 +304,26 @@ static void test_sanitize_xsave(void)
 		free(c);
 	}
 
+	/* supervisor components (CET_U 11, CET_S 12, in IA32_XSS per subleaf 1 ECX) are not
+	 * in XCR0: their subleaves must survive, without counting towards the XCR0 size */
+	for (int avx = 0; avx <= 1; avx++) {
+		struct kvm_cpuid2 *c = intel_table(avx, 1, 1);
+
+		snprintf(ctx, sizeof(ctx), "xsave supervisor avx=%d", avx);
+		get(c, 0xd, 1)->ecx = BIT(11) | BIT(12);
+		add(c, 0xd, 11, 16, 0, 1, 0);
+		add(c, 0xd, 12, 24, 0, 1, 0);
+		cpuid_sanitize_xsave(c);
+		CHECK_EQ(get(c, 0xd, 0)->eax, avx ? XCR0_ALL : XCR0_ALL & ~BIT(2));
+		CHECK_EQ(get(c, 0xd, 0)->ebx, 2696);
+		CHECK_EQ(get(c, 0xd, 1)->ecx, BIT(11) | BIT(12));
+		CHECK_EQ(get(c, 0xd, 11)->eax, 16);
+		CHECK_EQ(get(c, 0xd, 11)->ecx, 1);
+		CHECK_EQ(get(c, 0xd, 12)->eax, 24);
+		CHECK_EQ(get(c, 0xd, 12)->ecx, 1);
+		free(c);
+	}
+
 	/* no leaf 0xd: nothing to do, nothing touched */
 	{
 		struct kvm_cpuid2 *c = table_new();
