@@ -142,6 +142,27 @@ static inline void irq_line_set(const struct irq_line *line, bool high)
 		line->set_level(line->opaque, line->gsi, high);
 }
 
+/*
+ * Interrupt and notification plumbing the VM offers devices, carried by
+ * KVM (irqfd, GSI routing, ioeventfd) so that neither direction needs the
+ * VMM on the hot path. All return 0 or -errno.
+ */
+struct vm_irq_ops {
+	/* An eventfd whose writes raise GSI gsi (edge) in the in-kernel irqchip. */
+	int (*irqfd_gsi)(void *opaque, unsigned gsi, int *ret_efd);
+	/* One MSI/MSI-X vector: an eventfd plus a KVM MSI route. */
+	int (*msi_create)(void *opaque, int *ret_handle, int *ret_efd);
+	/* New address/data; masked detaches the eventfd (writes stay pending in it). */
+	int (*msi_update)(void *opaque, int handle, uint64_t addr, uint32_t data, bool masked);
+	void (*msi_destroy)(void *opaque, int handle);
+	/*
+	 * Guest MMIO writes of len bytes at addr (with value datamatch, unless
+	 * datamatch < 0) signal efd instead of exiting to skiff.
+	 */
+	int (*ioeventfd)(void *opaque, uint64_t addr, unsigned len, int64_t datamatch, int efd, bool assign);
+	void *opaque;
+};
+
 /* Why the VM stops; main() maps it to the process exit status. */
 enum vm_stop_reason {
 	VM_STOP_POWEROFF,
@@ -162,7 +183,7 @@ static inline void vm_control_stop(const struct vm_control *ctl, enum vm_stop_re
 	ctl->request_stop(ctl->opaque, reason);
 }
 
-/* Process exit status for a stop reason (see docs/exit-status.md). */
+/* Process exit status for a stop reason (README.md, "Command line"). */
 int vm_stop_exit_status(enum vm_stop_reason reason);
 const char *vm_stop_reason_name(enum vm_stop_reason reason);
 
