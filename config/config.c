@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -24,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define VCPU_MIN 1
 #define VCPU_MAX 255
@@ -547,6 +550,7 @@ static int parse_machine_config(struct ctx *c, const struct jpath *p, json_t *v,
 struct serial_tmp {
 	enum serial_mode mode;
 	char *path;
+	enum console_device device;
 };
 
 static int parse_serial_mode(struct ctx *c, const struct jpath *p, json_t *v, void *out)
@@ -576,9 +580,27 @@ static int parse_serial_path(struct ctx *c, const struct jpath *p, json_t *v, vo
 	return get_string(c, p, v, true, &((struct serial_tmp *)out)->path);
 }
 
+static int parse_serial_device(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	struct serial_tmp *s = out;
+
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return fail_type(c, p, "a string", v);
+	if (!strcmp(json_string_value(v), "com1"))
+		s->device = CONSOLE_COM1;
+	else if (!strcmp(json_string_value(v), "virtio"))
+		s->device = CONSOLE_VIRTIO;
+	else
+		return fail(c, p, "must be \"com1\" or \"virtio\", got \"%s\"", json_string_value(v));
+	return 0;
+}
+
 static const struct field serial_fields[] = {
 	{ "mode", parse_serial_mode, false },
 	{ "path", parse_serial_path, false },
+	{ "device", parse_serial_device, false },
 };
 
 static int parse_serial(struct ctx *c, const struct jpath *p, json_t *v, void *out)
@@ -601,9 +623,205 @@ static int parse_serial(struct ctx *c, const struct jpath *p, json_t *v, void *o
 		return rc;
 	}
 	cfg->serial_mode = s.mode;
+	cfg->console_device = s.device;
 	free(cfg->serial_path);
 	cfg->serial_path = s.path;
 	return 0;
+}
+
+/* ---- drives (Firecracker) -------------------------------------------------- */
+
+static int parse_drive_id(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	struct skiff_drive *d = out;
+	int rc = get_string(c, p, v, false, &d->drive_id);
+
+	if (rc < 0)
+		return rc;
+	/* Firecracker's rule; it also keeps the id usable as a 20-byte disk serial. */
+	for (const char *q = d->drive_id; *q; q++)
+		if (!(isalnum((unsigned char)*q) || *q == '_'))
+			return fail(c, p, "must contain only letters, digits and '_', got \"%s\"", d->drive_id);
+	if (strlen(d->drive_id) > 20)
+		return fail(c, p, "must be at most 20 characters (it is the disk's serial)");
+	return 0;
+}
+
+static int parse_path_on_host(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	return get_string(c, p, v, false, &((struct skiff_drive *)out)->path_on_host);
+}
+
+static int parse_is_root_device(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	return get_bool(c, p, v, &((struct skiff_drive *)out)->is_root_device);
+}
+
+static int parse_is_read_only(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	return get_bool(c, p, v, &((struct skiff_drive *)out)->is_read_only);
+}
+
+static int parse_partuuid(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	return get_string(c, p, v, true, &((struct skiff_drive *)out)->partuuid);
+}
+
+static int parse_cache_type(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	struct skiff_drive *d = out;
+
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return fail_type(c, p, "a string", v);
+	if (!strcmp(json_string_value(v), "Unsafe"))
+		d->cache_type = DRIVE_CACHE_UNSAFE;
+	else if (!strcmp(json_string_value(v), "Writeback"))
+		d->cache_type = DRIVE_CACHE_WRITEBACK;
+	else
+		return fail(c, p, "must be \"Unsafe\" or \"Writeback\", got \"%s\"", json_string_value(v));
+	return 0;
+}
+
+/* skiff always uses io_uring; both of Firecracker's engine names are accepted. */
+static int parse_io_engine(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	(void)out;
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return fail_type(c, p, "a string", v);
+	if (strcmp(json_string_value(v), "Sync") && strcmp(json_string_value(v), "Async"))
+		return fail(c, p, "must be \"Sync\" or \"Async\", got \"%s\"", json_string_value(v));
+	return 0;
+}
+
+static int parse_null_only(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	(void)out;
+	return json_is_null(v) ? 0 : fail(c, p, "not supported by skiff");
+}
+
+static int parse_drive_root_bus(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	json_int_t n = 0;
+	int rc = get_int_range(c, p, v, 0, 15, &n);
+
+	if (rc == 0)
+		((struct skiff_drive *)out)->root_bus = (int)n;
+	return rc;
+}
+
+static int parse_drive_num_queues(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	json_int_t n = 0;
+	int rc = get_int_range(c, p, v, 1, 16, &n);
+
+	if (rc == 0)
+		((struct skiff_drive *)out)->num_queues = (unsigned)n;
+	return rc;
+}
+
+static const struct field drive_fields[] = {
+	{ "drive_id", parse_drive_id, true },
+	{ "path_on_host", parse_path_on_host, true },
+	{ "is_root_device", parse_is_root_device, true },
+	{ "is_read_only", parse_is_read_only, false },
+	{ "partuuid", parse_partuuid, false },
+	{ "cache_type", parse_cache_type, false },
+	{ "io_engine", parse_io_engine, false },
+	{ "rate_limiter", parse_null_only, false },
+	{ "socket", parse_null_only, false },
+	{ "root_bus", parse_drive_root_bus, false },
+	{ "num_queues", parse_drive_num_queues, false },
+};
+
+static void drives_free(struct skiff_drive *drives, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		free(drives[i].drive_id);
+		free(drives[i].path_on_host);
+		free(drives[i].partuuid);
+	}
+	free(drives);
+}
+
+/* Checks across entries: unique ids, at most one root device. */
+static int drives_check(struct ctx *c, const struct jpath *p, const struct skiff_drive *d, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct jpath elem = { .parent = p, .index = i };
+
+		for (unsigned j = 0; j < i; j++) {
+			const struct jpath key = { .parent = &elem, .key = "drive_id" };
+
+			if (!strcmp(d[i].drive_id, d[j].drive_id))
+				return fail(c, &key, "duplicate id \"%s\" (also drives[%u])", d[i].drive_id, j);
+			if (d[i].is_root_device && d[j].is_root_device) {
+				const struct jpath root = { .parent = &elem, .key = "is_root_device" };
+
+				return fail(c, &root, "only one drive can be the root device (drives[%u] is)", j);
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_drives(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	struct skiff_config *cfg = out;
+	struct skiff_drive *drives;
+	size_t n;
+	int rc = 0;
+
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return fail_type(c, p, "an array", v);
+	n = json_array_size(v);
+	if (n > 32)
+		return fail(c, p, "at most 32 drives, got %zu", n);
+	if (n == 0)
+		return 0;
+	drives = calloc(n, sizeof(*drives));
+	if (!drives)
+		return fail_nomem(c);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct jpath elem = { .parent = p, .index = i };
+
+		drives[i].root_bus = -1;
+		drives[i].num_queues = 1;
+		rc = parse_object(c, &elem, json_array_get(v, i), drive_fields, ARRAY_LEN(drive_fields), &drives[i]);
+	}
+	if (rc == 0)
+		rc = drives_check(c, p, drives, (unsigned)n);
+	if (rc < 0) {
+		drives_free(drives, (unsigned)n);
+		return rc;
+	}
+	drives_free(cfg->drives, cfg->nr_drives);
+	cfg->drives = drives;
+	cfg->nr_drives = (unsigned)n;
+	return 0;
+}
+
+/* ---- entropy (Firecracker): an object adds virtio-rng -------------------- */
+
+static const struct field entropy_fields[] = {
+	{ "rate_limiter", parse_null_only, false },
+};
+
+static int parse_entropy(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	int rc;
+
+	if (json_is_null(v))
+		return 0;
+	rc = parse_object(c, p, v, entropy_fields, ARRAY_LEN(entropy_fields), NULL);
+	if (rc == 0)
+		((struct skiff_config *)out)->entropy = true;
+	return rc;
 }
 
 /* ---- top level ------------------------------------------------------------ */
@@ -613,14 +831,14 @@ static const struct field top_fields[] = {
 	{ "machine-config", parse_machine_config, true },
 	{ "serial", parse_serial, false },
 	/* Firecracker sections not implemented yet. */
-	{ "drives", parse_unsupported, false },
+	{ "drives", parse_drives, false },
 	{ "network-interfaces", parse_unsupported, false },
 	{ "vsock", parse_unsupported, false },
 	{ "balloon", parse_unsupported, false },
 	{ "logger", parse_unsupported, false },
 	{ "metrics", parse_unsupported, false },
 	{ "mmds-config", parse_unsupported, false },
-	{ "entropy", parse_unsupported, false },
+	{ "entropy", parse_entropy, false },
 	{ "cpu-config", parse_unsupported, false },
 	/* skiff sections reserved for later. */
 	{ "vfio", parse_reserved, false },
@@ -636,6 +854,7 @@ void config_free(struct skiff_config *cfg)
 	free(cfg->initrd_path);
 	free(cfg->boot_args);
 	free(cfg->serial_path);
+	drives_free(cfg->drives, cfg->nr_drives);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -21,6 +21,28 @@ enum serial_mode {
 	SERIAL_OFF,    /* no COM1 device */
 };
 
+enum console_device {
+	CONSOLE_COM1,     /* the 16550A UART, ttyS0 (default) */
+	CONSOLE_VIRTIO,   /* virtio-console, hvc0 */
+};
+
+enum drive_cache {
+	DRIVE_CACHE_UNSAFE,     /* Firecracker's default: no flush is advertised */
+	DRIVE_CACHE_WRITEBACK,  /* VIRTIO_BLK_F_FLUSH advertised and honoured */
+};
+
+/* One entry of Firecracker's "drives". */
+struct skiff_drive {
+	char *drive_id;         /* also the disk's serial (VIRTIO_BLK_T_GET_ID) */
+	char *path_on_host;
+	bool is_root_device;
+	bool is_read_only;
+	char *partuuid;         /* root=PARTUUID=... when the root device has one */
+	enum drive_cache cache_type;
+	int root_bus;           /* skiff: PCIe root bus index, -1 = default (0) */
+	unsigned num_queues;    /* skiff: 1..16, default 1 */
+};
+
 struct skiff_config {
 	char *source;  /* file name used in messages */
 
@@ -37,6 +59,14 @@ struct skiff_config {
 	/* serial (skiff) */
 	enum serial_mode serial_mode;
 	char *serial_path;         /* SERIAL_FILE only */
+	enum console_device console_device;
+
+	/* drives */
+	unsigned nr_drives;
+	struct skiff_drive *drives;
+
+	/* entropy: an object (even empty) adds a virtio-rng device */
+	bool entropy;
 };
 
 /*

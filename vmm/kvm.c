@@ -173,3 +173,33 @@ int kvm_get_xcrs(int vcpu_fd, struct kvm_xcrs *xcrs)
 {
 	return xioctl(vcpu_fd, KVM_GET_XCRS, xcrs);
 }
+
+int kvm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing *routing)
+{
+	return xioctl(vm_fd, KVM_SET_GSI_ROUTING, routing);
+}
+
+int kvm_irqfd(int vm_fd, int efd, uint32_t gsi, bool deassign)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = (uint32_t)efd,
+		.gsi = gsi,
+		.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0,
+	};
+
+	return xioctl(vm_fd, KVM_IRQFD, &irqfd);
+}
+
+int kvm_ioeventfd(int vm_fd, uint64_t addr, uint32_t len, int64_t datamatch, int efd, bool deassign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch < 0 ? 0 : (uint64_t)datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = efd,
+		.flags = (datamatch >= 0 ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+	};
+
+	return xioctl(vm_fd, KVM_IOEVENTFD, &io);
+}

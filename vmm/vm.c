@@ -308,6 +308,12 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
+	/* Parsed already, but their devices are not wired in yet: refuse rather than ignore. */
+	if (cfg->nr_drives || cfg->entropy || cfg->console_device == CONSOLE_VIRTIO) {
+		(void)vm_fail(err, true, "%s: %s: not supported by skiff yet", cfg->source,
+			      cfg->nr_drives ? "drives" : cfg->entropy ? "entropy" : "serial.device");
+		goto fail;
+	}
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0) {
 		(void)vm_fail(err, false, "eventfd: %s", strerror(errno));

@@ -138,14 +138,42 @@ static const struct bad bad_cases[] = {
 	{ __LINE__, "{" MIN ", \"serial\": {\"mode\": \"file\", \"path\": \"\"}}", "vm.json: serial.path: must not be empty" },
 	{ __LINE__, "{" MIN ", \"serial\": {\"mod\": \"file\"}}", "vm.json: serial.mod: unknown key; did you mean \"mode\"?" },
 	/* unimplemented sections */
-	{ __LINE__, "{" MIN ", \"drives\": [{\"drive_id\": \"rootfs\"}]}", "vm.json: drives: not supported by skiff" },
+	/* drives */
+#define DRV(extra) "{\"drive_id\": \"rootfs\", \"path_on_host\": \"r.img\", \"is_root_device\": true" extra "}"
+	{ __LINE__, "{" MIN ", \"drives\": [{\"drive_id\": \"rootfs\"}]}", "vm.json: drives[0].path_on_host: required" },
+	{ __LINE__, "{" MIN ", \"drives\": {}}", "vm.json: drives: expected an array, got object" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"is_read_only\": 1") "]}",
+	  "vm.json: drives[0].is_read_only: expected a boolean, got integer" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV("") ", " DRV("") "]}",
+	  "vm.json: drives[1].drive_id: duplicate id \"rootfs\" (also drives[0])" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV("") ", {\"drive_id\": \"b\", \"path_on_host\": \"b\", \"is_root_device\": true}]}",
+	  "vm.json: drives[1].is_root_device: only one drive can be the root device (drives[0] is)" },
+	{ __LINE__, "{" MIN ", \"drives\": [{\"drive_id\": \"a-b\", \"path_on_host\": \"b\", \"is_root_device\": false}]}",
+	  "vm.json: drives[0].drive_id: must contain only letters, digits and '_', got \"a-b\"" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"cache_type\": \"None\"") "]}",
+	  "vm.json: drives[0].cache_type: must be \"Unsafe\" or \"Writeback\", got \"None\"" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"io_engine\": \"Uring\"") "]}",
+	  "vm.json: drives[0].io_engine: must be \"Sync\" or \"Async\", got \"Uring\"" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"rate_limiter\": {}") "]}",
+	  "vm.json: drives[0].rate_limiter: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"socket\": \"/tmp/vu.sock\"") "]}",
+	  "vm.json: drives[0].socket: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"root_bus\": 16") "]}",
+	  "vm.json: drives[0].root_bus: must be 0..15, got 16" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"num_queues\": 0") "]}",
+	  "vm.json: drives[0].num_queues: must be 1..16, got 0" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"path\": \"x\"") "]}",
+	  "vm.json: drives[0].path: unknown key; did you mean \"path_on_host\"?" },
+	{ __LINE__, "{" MIN ", \"serial\": {\"device\": \"hvc\"}}",
+	  "vm.json: serial.device: must be \"com1\" or \"virtio\", got \"hvc\"" },
 	{ __LINE__, "{" MIN ", \"network-interfaces\": [1]}", "vm.json: network-interfaces: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3}}", "vm.json: vsock: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"balloon\": 0}", "vm.json: balloon: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"logger\": false}", "vm.json: logger: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"metrics\": \"\"}", "vm.json: metrics: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"mmds-config\": {\"a\": null}}", "vm.json: mmds-config: not supported by skiff" },
-	{ __LINE__, "{" MIN ", \"entropy\": {\"rate_limiter\": null}}", "vm.json: entropy: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"entropy\": {\"rate_limiter\": {}}}", "vm.json: entropy.rate_limiter: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"entropy\": []}", "vm.json: entropy: expected an object, got array" },
 	{ __LINE__, "{" MIN ", \"cpu-config\": [[]]}", "vm.json: cpu-config: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"vfio\": [\"0000:00:01.0\"]}", "vm.json: vfio: not supported by skiff yet" },
 	{ __LINE__, "{" MIN ", \"iommu\": {\"type\": \"smmu\"}}", "vm.json: iommu: not supported by skiff yet" },
@@ -290,6 +318,35 @@ static void test_good(void)
 }
 
 /* Messages are cut to errlen, NUL-terminated, never splitting UTF-8. */
+static void test_good_devices(void)
+{
+	struct skiff_config cfg;
+
+	if (load_ok("{" MIN ", \"drives\": [" DRV(", \"partuuid\": \"1234-01\", \"cache_type\": \"Writeback\","
+		    " \"io_engine\": \"Async\", \"rate_limiter\": null, \"socket\": null, \"num_queues\": 4")
+		    ", {\"drive_id\": \"data_1\", \"path_on_host\": \"d.img\", \"is_root_device\": false,"
+		    " \"is_read_only\": true, \"root_bus\": 2}],"
+		    " \"entropy\": {\"rate_limiter\": null}, \"serial\": {\"device\": \"virtio\"}}", &cfg) == 0) {
+		CHECK(cfg.nr_drives == 2, "two drives");
+		CHECK(streq_null(cfg.drives[0].drive_id, "rootfs") && cfg.drives[0].is_root_device, "drive 0 id/root");
+		CHECK(streq_null(cfg.drives[0].partuuid, "1234-01"), "drive 0 partuuid");
+		CHECK(cfg.drives[0].cache_type == DRIVE_CACHE_WRITEBACK && cfg.drives[0].num_queues == 4,
+		      "drive 0 cache/queues");
+		CHECK(cfg.drives[0].root_bus == -1 && !cfg.drives[0].is_read_only, "drive 0 defaults");
+		CHECK(streq_null(cfg.drives[1].path_on_host, "d.img") && cfg.drives[1].is_read_only, "drive 1");
+		CHECK(cfg.drives[1].root_bus == 2 && cfg.drives[1].num_queues == 1 &&
+		      cfg.drives[1].cache_type == DRIVE_CACHE_UNSAFE, "drive 1 bus/defaults");
+		CHECK(cfg.entropy, "entropy object adds virtio-rng");
+		CHECK(cfg.console_device == CONSOLE_VIRTIO, "virtio console");
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"drives\": [], \"entropy\": null}", &cfg) == 0) {
+		CHECK(cfg.nr_drives == 0 && cfg.drives == NULL && !cfg.entropy, "empty drives, no entropy");
+		CHECK(cfg.console_device == CONSOLE_COM1, "COM1 console by default");
+		config_free(&cfg);
+	}
+}
+
 static void test_truncation(void)
 {
 	struct skiff_config cfg;
@@ -380,6 +437,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
 		check_bad(&bad_cases[i]);
 	test_good();
+	test_good_devices();
 	test_truncation();
 	test_files();
 

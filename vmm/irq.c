@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Interrupt plumbing for devices (struct vm_irq_ops) on KVM: irqfds for
+ * IOAPIC pins, MSI routes with irqfds, ioeventfds.
+ *
+ * KVM_SET_GSI_ROUTING replaces the whole table, so skiff keeps the table
+ * itself: the in-kernel irqchip's default routes for GSIs 0-23 (PIC and
+ * IOAPIC pins, as kvm_setup_default_irq_routing makes them), then one MSI
+ * route per vector from GSI 24 up. MSI-X table writes arrive on any vCPU
+ * thread, hence the lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "irq.h"
+#include "kvm.h"
+
+#define IOAPIC_PINS 24
+#define PIC_PINS 16
+
+static int irq_push_routes(struct vm_irq *vi)
+{
+	size_t n = PIC_PINS * 2 + (IOAPIC_PINS - PIC_PINS) + VM_IRQ_MAX_MSI;
+	struct kvm_irq_routing *rt = calloc(1, sizeof(*rt) + n * sizeof(rt->entries[0]));
+	unsigned nr = 0;
+	int r;
+
+	if (!rt)
+		return -ENOMEM;
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi < PIC_PINS) {
+			rt->entries[nr++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, gsi % 8 },
+			};
+		}
+		rt->entries[nr++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi },
+		};
+	}
+	for (unsigned i = 0; i < VM_IRQ_MAX_MSI; i++) {
+		const struct vm_msi_vector *v = &vi->msi[i];
+
+		if (!v->used || !v->routed)
+			continue;
+		rt->entries[nr++] = (struct kvm_irq_routing_entry){
+			.gsi = VM_IRQ_MSI_GSI_BASE + i, .type = KVM_IRQ_ROUTING_MSI,
+			.u.msi = { .address_lo = (uint32_t)v->addr, .address_hi = (uint32_t)(v->addr >> 32),
+				   .data = v->data },
+		};
+	}
+	rt->nr = nr;
+	r = kvm_set_gsi_routing(vi->vm_fd, rt);
+	free(rt);
+	return r;
+}
+
+static int irq_irqfd_gsi(void *opaque, unsigned gsi, int *ret_efd)
+{
+	struct vm_irq *vi = opaque;
+	int efd, r;
+
+	if (gsi >= IOAPIC_PINS)
+		return -EINVAL;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return -errno;
+	r = kvm_irqfd(vi->vm_fd, efd, gsi, false);
+	if (r) {
+		close(efd);
+		return r;
+	}
+	*ret_efd = efd;
+	return 0;
+}
+
+static int irq_msi_create(void *opaque, int *ret_handle, int *ret_efd)
+{
+	struct vm_irq *vi = opaque;
+	int r = -ENOSPC;
+
+	pthread_mutex_lock(&vi->lock);
+	for (unsigned i = 0; i < VM_IRQ_MAX_MSI; i++) {
+		struct vm_msi_vector *v = &vi->msi[i];
+
+		if (v->used)
+			continue;
+		v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->efd < 0) {
+			r = -errno;
+			break;
+		}
+		v->used = true;
+		v->attached = v->routed = false;
+		*ret_handle = (int)i;
+		*ret_efd = v->efd;
+		r = 0;
+		break;
+	}
+	pthread_mutex_unlock(&vi->lock);
+	return r;
+}
+
+static struct vm_msi_vector *irq_msi_get(struct vm_irq *vi, int handle)
+{
+	if (handle < 0 || handle >= VM_IRQ_MAX_MSI || !vi->msi[handle].used)
+		return NULL;
+	return &vi->msi[handle];
+}
+
+static int irq_msi_update(void *opaque, int handle, uint64_t addr, uint32_t data, bool masked)
+{
+	struct vm_irq *vi = opaque;
+	struct vm_msi_vector *v;
+	unsigned gsi = VM_IRQ_MSI_GSI_BASE + (unsigned)handle;
+	int r = 0;
+
+	pthread_mutex_lock(&vi->lock);
+	v = irq_msi_get(vi, handle);
+	if (!v) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!v->routed || v->addr != addr || v->data != data) {
+		v->addr = addr;
+		v->data = data;
+		v->routed = true;
+		r = irq_push_routes(vi);
+		if (r)
+			goto out;
+	}
+	/* Detaching on mask leaves signals in the eventfd; KVM injects them on re-attach. */
+	if (masked == v->attached) {
+		r = kvm_irqfd(vi->vm_fd, v->efd, gsi, masked);
+		if (!r)
+			v->attached = !masked;
+	}
+out:
+	pthread_mutex_unlock(&vi->lock);
+	return r;
+}
+
+static void irq_msi_destroy(void *opaque, int handle)
+{
+	struct vm_irq *vi = opaque;
+	struct vm_msi_vector *v;
+
+	pthread_mutex_lock(&vi->lock);
+	v = irq_msi_get(vi, handle);
+	if (v) {
+		if (v->attached)
+			kvm_irqfd(vi->vm_fd, v->efd, VM_IRQ_MSI_GSI_BASE + (unsigned)handle, true);
+		close(v->efd);
+		memset(v, 0, sizeof(*v));
+		if (irq_push_routes(vi))
+			log_warn("irq: dropping the MSI route for GSI %u failed", VM_IRQ_MSI_GSI_BASE + (unsigned)handle);
+	}
+	pthread_mutex_unlock(&vi->lock);
+}
+
+static int irq_ioeventfd(void *opaque, uint64_t addr, unsigned len, int64_t datamatch, int efd, bool assign)
+{
+	struct vm_irq *vi = opaque;
+
+	return kvm_ioeventfd(vi->vm_fd, addr, len, datamatch, efd, !assign);
+}
+
+void vm_irq_init(struct vm_irq *vi, int vm_fd)
+{
+	memset(vi, 0, sizeof(*vi));
+	pthread_mutex_init(&vi->lock, NULL);
+	vi->vm_fd = vm_fd;
+	vi->ops = (struct vm_irq_ops){
+		.irqfd_gsi = irq_irqfd_gsi,
+		.msi_create = irq_msi_create,
+		.msi_update = irq_msi_update,
+		.msi_destroy = irq_msi_destroy,
+		.ioeventfd = irq_ioeventfd,
+		.opaque = vi,
+	};
+}
+
+void vm_irq_destroy(struct vm_irq *vi)
+{
+	for (int i = 0; i < VM_IRQ_MAX_MSI; i++)
+		if (vi->msi[i].used)
+			irq_msi_destroy(vi, i);
+	pthread_mutex_destroy(&vi->lock);
+}
