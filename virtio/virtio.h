@@ -30,8 +30,9 @@
 #define VIRTIO_ID_CONSOLE  3
 #define VIRTIO_ID_RNG      4
 
-#define VIRTIO_F_VERSION_1      32
+#define VIRTIO_F_INDIRECT_DESC  28  /* VIRTIO_RING_F_INDIRECT_DESC */
 #define VIRTIO_F_EVENT_IDX      29  /* VIRTIO_RING_F_EVENT_IDX */
+#define VIRTIO_F_VERSION_1      32
 #define VIRTIO_F_ACCESS_PLATFORM 33
 
 #define VIRTIO_STATUS_ACKNOWLEDGE  1
@@ -92,6 +93,9 @@ struct virtio_device {
 
 	const struct virtio_transport_ops *transport;
 	void *transport_priv;
+
+	bool broken;                      /* virtio_device_broken() already logged */
+	bool active;                      /* activate() succeeded; reset() pending */
 };
 
 static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned bit)
@@ -99,10 +103,77 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned
 	return vdev->driver_features >> bit & 1;
 }
 
+/*
+ * Transport-independent device life cycle, shared by virtio-mmio and
+ * virtio-pci. The transport serialises calls for one device.
+ */
+/* Feature bits offered to the driver: the device's plus VERSION_1. */
+uint64_t virtio_device_features(struct virtio_device *vdev);
+/*
+ * A driver write to device_status: 0 resets; FEATURES_OK is kept only if
+ * the negotiated features are a subset of the offered ones and include
+ * VERSION_1; DRIVER_OK activates the device (failure sets NEEDS_RESET).
+ */
+void virtio_device_set_status(struct virtio_device *vdev, uint8_t status);
+uint8_t virtio_device_status(const struct virtio_device *vdev);
+/*
+ * Stop the device (ops->reset) and forget what the driver programmed:
+ * status, features, queue addresses/sizes/enable. Queue max_size and
+ * kick_fd (owned by the transport) are kept; msix_vector becomes 0xffff.
+ */
+void virtio_device_reset(struct virtio_device *vdev);
+/* Reset, then ops->destroy. NULL is allowed. */
+void virtio_device_destroy(struct virtio_device *vdev);
+
 /* Tell the driver about used buffers / a config change (any thread). */
 void virtio_signal_used(struct virtio_device *vdev, unsigned q);
 void virtio_signal_config(struct virtio_device *vdev);
 /* A guest error: log once with the device's name, set NEEDS_RESET, tell the driver. */
 void virtio_device_broken(struct virtio_device *vdev, const char *fmt, ...) SKIFF_PRINTF(2, 3);
+
+/* ---- device models ------------------------------------------------------
+ * Each create function returns a device with no transport attached; give
+ * it to virtio_mmio_create() (or the virtio-pci transport), and free it
+ * with virtio_device_destroy() after the transport is gone. Messages for
+ * the user go to err (one sentence, no newline).
+ */
+struct virtio_blk_params {
+	const char *path;        /* raw image file or block device */
+	bool read_only;
+	const char *serial;      /* GET_ID, at most 20 bytes used; NULL: none */
+	unsigned num_queues;     /* 0: 1 */
+	unsigned queue_size;     /* power of two <= VIRTIO_QUEUE_MAX_SIZE; 0: 256 */
+	const char *name;        /* for messages, e.g. "rootfs"; NULL: path */
+};
+
+int virtio_blk_create(const struct virtio_blk_params *p, const struct gmem *mem,
+		      struct virtio_device **ret, char *err, size_t errlen) SKIFF_MUST_CHECK;
+
+/* One console port: guest output goes to out_fd, in_fd (-1: none) feeds the guest. */
+int virtio_console_create(int in_fd, int out_fd, const struct gmem *mem,
+			  struct virtio_device **ret) SKIFF_MUST_CHECK;
+
+/* Entropy from getrandom(). */
+int virtio_rng_create(const struct gmem *mem, struct virtio_device **ret) SKIFF_MUST_CHECK;
+
+/* ---- virtio-mmio transport (virtio 1.2, version 2) ----------------------- */
+#define VIRTIO_MMIO_SIZE 0x200
+
+struct virtio_mmio;
+
+/*
+ * Attach vdev to a virtio-mmio register window at base (register
+ * virtio_mmio_ops on the MMIO bus at [base, base + VIRTIO_MMIO_SIZE) with
+ * the returned object as opaque). Interrupts go to GSI gsi through an
+ * irqfd and notifies arrive by ioeventfd when irq provides them; irq may
+ * be NULL (tests: no interrupts, notifies by trapped writes only).
+ */
+int virtio_mmio_create(struct virtio_device *vdev, uint64_t base, unsigned gsi,
+		       const struct vm_irq_ops *irq, struct virtio_mmio **ret) SKIFF_MUST_CHECK;
+/* Reset the device, drop the ioeventfds and irqfd; the device itself stays. */
+void virtio_mmio_destroy(struct virtio_mmio *m);
+extern const struct bus_device_ops virtio_mmio_ops;
+/* "virtio_mmio.device=512@0xADDR:GSI" for the kernel command line; snprintf's return. */
+int virtio_mmio_cmdline(const struct virtio_mmio *m, char *buf, size_t len);
 
 #endif
