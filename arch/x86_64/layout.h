@@ -33,6 +33,26 @@
 
 #define X86_E820_MAX             16
 
+/* ---- PCI (pci/, acpi/) ----------------------------------------------------
+ * Segment 0 ECAM for buses 0..255 at 1 MiB per bus (the MCFG base: bus n's
+ * config space is at X86_PCI_ECAM_BASE + (n << 20)); the 32-bit BAR
+ * window below it, the 64-bit one at 256 GiB (keep RAM below it; fits a
+ * 39-bit guest physical address space). pci_root_cfg_x86() splits the
+ * buses and both windows evenly between the root buses.
+ * INTx: slot d, pin p (0 = INTA) -> GSI X86_PCI_INTX_GSI_BASE + (d + p) % 4,
+ * level-triggered, on every root bus. The GED (power button) uses its own GSI.
+ */
+#define X86_PCI_MMIO32_BASE      0xc0000000ULL
+#define X86_PCI_MMIO32_SIZE      0x20000000ULL /* 512 MiB */
+#define X86_PCI_ECAM_BASE        0xe0000000ULL
+#define X86_PCI_ECAM_SIZE        0x10000000ULL /* 256 buses */
+#define X86_PCI_MMIO64_BASE      0x4000000000ULL
+#define X86_PCI_MMIO64_SIZE      0x1000000000ULL /* 64 GiB */
+#define X86_PCI_INTX_GSI_BASE    16
+#define X86_PCI_INTX_GSI_COUNT   4
+#define X86_GED_ADDR             0xfeb00000ULL /* one 32-bit event register */
+#define X86_GED_GSI              20
+
 /* I/O ports. */
 #define X86_PORT_I8042_DATA      0x60
 #define X86_PORT_I8042_CMD       0x64
