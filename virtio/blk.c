@@ -246,7 +246,15 @@ static void blk_final_sync(struct blk_dev *b)
 	io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data64(sqe, BLK_UD_STOP + 1);
 	for (;;) {
-		if (io_uring_submit_and_wait(&b->ring, 1) < 0 || io_uring_peek_cqe(&b->ring, &cqe))
+		int r = io_uring_submit_and_wait(&b->ring, 1);
+
+		if (r < 0 && r != -EINTR) {
+			log_error("%s: io_uring: %s; syncing directly", b->name, strerror(-r));
+			if (fdatasync(b->fd) < 0)
+				log_error("%s: fdatasync: %s", b->name, strerror(errno));
+			return;
+		}
+		if (io_uring_peek_cqe(&b->ring, &cqe))
 			continue;
 		if (io_uring_cqe_get_data64(cqe) == BLK_UD_STOP + 1) {
 			if (cqe->res < 0)
@@ -502,11 +510,14 @@ int virtio_blk_create(const struct virtio_blk_params *p, const struct gmem *mem,
 	if (r)
 		return r;
 	b = calloc(1, sizeof(*b));
-	if (!b)
+	if (!b) {
+		snprintf(err, errlen, "virtio-blk %s: out of memory", name);
 		return -ENOMEM;
+	}
 	b->chain.cap = qs + VIRTIO_QUEUE_MAX_SIZE;  /* direct descriptors plus one indirect table */
 	b->chain.iov = calloc(b->chain.cap, sizeof(struct iovec));
 	if (!b->chain.iov) {
+		snprintf(err, errlen, "virtio-blk %s: out of memory", name);
 		r = -ENOMEM;
 		goto err_free;
 	}

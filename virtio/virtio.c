@@ -43,15 +43,19 @@ void virtio_device_set_status(struct virtio_device *vdev, uint8_t status)
 		virtio_device_reset(vdev);
 		return;
 	}
-	/* The device owns NEEDS_RESET; a driver cannot set or clear it. */
-	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	status &= (uint8_t)~VIRTIO_STATUS_NEEDS_RESET;
 	if ((set & VIRTIO_STATUS_FEATURES_OK) && !virtio_features_ok(vdev)) {
 		log_warn("%s: driver accepted features %#llx beyond the offered %#llx (or without VERSION_1)",
 			 vdev->name, (unsigned long long)vdev->driver_features,
 			 (unsigned long long)virtio_device_features(vdev));
 		status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	}
-	__atomic_store_n(&vdev->status, status, __ATOMIC_RELEASE);
+	/* The device owns NEEDS_RESET (a worker may set it right now); keep it. */
+	while (!__atomic_compare_exchange_n(&vdev->status, &old,
+					    (uint8_t)(status | (old & VIRTIO_STATUS_NEEDS_RESET)), false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+	status |= old & VIRTIO_STATUS_NEEDS_RESET;
 
 	if ((set & VIRTIO_STATUS_DRIVER_OK) && (status & VIRTIO_STATUS_FEATURES_OK) && !vdev->active) {
 		int r = vdev->ops->activate(vdev);
