@@ -11,6 +11,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define ACPI_MAX_PCI_HOSTS 8
+#define ACPI_PCI_SLOTS     32
+
+/*
+ * One PCIe root bus (host bridge \_SB.PCIn, n = index): an MCFG allocation
+ * and a PNP0A08 device with _SEG 0, _BBN bus_start, _UID n, a _CRS with its
+ * bus range and windows, and a _PRT with prt_gsi (ACPI GSIs, hardwired:
+ * source 0; 0 = no entry) for every slot's INTA..INTD.
+ */
+struct acpi_pci_host {
+	uint8_t bus_start, bus_end;
+	uint64_t ecam_base;          /* MCFG base address: config space of bus 0 */
+	uint64_t mmio32_base, mmio32_size;  /* DWordMemory; size 0: none */
+	uint64_t mmio64_base, mmio64_size;  /* QWordMemory; size 0: none */
+	uint16_t io_base, io_size;   /* WordIO; size 0: none */
+	uint32_t prt_gsi[ACPI_PCI_SLOTS][4];
+};
+
+/*
+ * Generic Event Device (ACPI0013, \_SB.GED0): on its interrupt (a GSI,
+ * level-triggered, active-high) the OS runs _EVT, which reads the 32-bit
+ * event register at ged_addr (SystemMemory; reading returns the pending
+ * events and clears them) and, for ACPI_GED_EVT_POWER_BUTTON, notifies the
+ * power button \_SB.PWRB (PNP0C0C) with 0x80: Linux then shuts down. The
+ * device model raises the GSI while any event is pending.
+ */
+#define ACPI_GED_REG_SIZE          4
+#define ACPI_GED_EVT_POWER_BUTTON  (1u << 1)
+
 struct acpi_x86_params {
 	unsigned nr_cpus;            /* one Processor Local APIC entry each, APIC IDs 0..n-1 */
 	uint64_t lapic_addr;         /* 0xFEE00000 */
@@ -30,6 +59,12 @@ struct acpi_x86_params {
 	uint8_t rtc_irq;
 	/* pvpanic (QEMU0001) I/O port; 0 leaves it out. */
 	uint16_t pvpanic_port;
+	/* PCIe host bridges (MCFG, DSDT); 0/NULL: no PCI. */
+	unsigned nr_pci_hosts;
+	const struct acpi_pci_host *pci_hosts;
+	/* GED + power button; ged_addr 0 leaves them out. */
+	uint64_t ged_addr;
+	uint32_t ged_gsi;
 };
 
 #define ACPI_MAX_TABLES 8
@@ -58,9 +93,17 @@ struct acpi_layout {
  * non-zero; s5_slp_typ 0..7; com1_irq 0..15 (if com1_port).
  * Nothing is written to buf on failure. On -ENOSPC, ret->used (if ret is
  * non-NULL) is set to the number of bytes needed. ret may be NULL.
- * Table signatures in ret->tables: RSDP, XSDT, FACP, DSDT, APIC.
+ * Table signatures in ret->tables: RSDP, XSDT, FACP, DSDT, APIC, and MCFG
+ * if there are PCI hosts (at most ACPI_MAX_PCI_HOSTS, bus_start <=
+ * bus_end, windows not wrapping, mmio32 below 4 GiB, prt_gsi below 2^32).
  */
 int acpi_build_x86(const struct acpi_x86_params *params, uint64_t base_gpa, uint8_t *buf,
 		   size_t len, struct acpi_layout *ret);
+
+/*
+ * Write each table of a built layout (buf as filled by acpi_build_x86)
+ * to DIR/<SIG>.dat, e.g. for `iasl -d`. 0 or -errno (first failure).
+ */
+int acpi_write_tables(const struct acpi_layout *l, const uint8_t *buf, const char *dir);
 
 #endif

@@ -26,6 +26,14 @@
 #define AML_DEVICE_OP     0x82 /* after AML_EXT_OP */
 #define AML_ROOT_CHAR     0x5c
 #define AML_PARENT_CHAR   0x5e
+#define AML_OP_REGION_OP  0x80 /* after AML_EXT_OP */
+#define AML_FIELD_OP      0x81 /* after AML_EXT_OP */
+#define AML_LOCAL0_OP     0x60
+#define AML_ARG0_OP       0x68
+#define AML_STORE_OP      0x70
+#define AML_AND_OP        0x7b
+#define AML_NOTIFY_OP     0x86
+#define AML_IF_OP         0xa0
 #define AML_RETURN_OP     0xa4
 #define AML_ONES_OP       0xff
 
@@ -34,6 +42,7 @@
 #define RS_IO             0x47 /* small, type 8, length 7 */
 #define RS_END_TAG        0x79 /* small, type 0xf, length 1 */
 #define RS_MEMORY32_FIXED 0x86
+#define RS_EXT_IRQ        0x89
 #define RS_DWORD_ADDR     0x87
 #define RS_WORD_ADDR      0x88
 #define RS_QWORD_ADDR     0x8a
@@ -435,6 +444,78 @@ void aml_return(struct aml_buf *b)
 	aml_byte(b, AML_RETURN_OP);
 }
 
+/* ---- operation regions, fields, method bodies ------------------------------ */
+
+void aml_op_region(struct aml_buf *b, const char *name, enum aml_region_space space,
+		   uint64_t offset, uint64_t length)
+{
+	aml_byte(b, AML_EXT_OP);
+	aml_byte(b, AML_OP_REGION_OP);
+	aml_namestring(b, name);
+	aml_byte(b, (uint8_t)space);
+	aml_integer(b, offset);
+	aml_integer(b, length);
+}
+
+void aml_field_dword(struct aml_buf *b, const char *region, const char *name, unsigned bits)
+{
+	if (bits == 0 || bits > 4095 || strlen(name) != 4 || strchr(name, '.')) {
+		fail(b, -EINVAL);
+		return;
+	}
+	aml_byte(b, AML_EXT_OP);
+	aml_byte(b, AML_FIELD_OP);
+	open_frame(b, AML_FRAME_PKG);
+	aml_namestring(b, region);
+	aml_byte(b, 0x03 | 0x40); /* DWordAcc, NoLock, WriteAsZeros */
+	aml_namestring(b, name);
+	/* The unit's bit length is a PkgLength-style value (not counting itself). */
+	if (bits < 0x40) {
+		aml_byte(b, (uint8_t)bits);
+	} else {
+		aml_byte(b, (uint8_t)(0x40 | (bits & 0x0f)));
+		aml_byte(b, (uint8_t)(bits >> 4));
+	}
+	aml_end(b);
+}
+
+void aml_if_begin(struct aml_buf *b)
+{
+	aml_byte(b, AML_IF_OP);
+	open_frame(b, AML_FRAME_PKG);
+}
+
+void aml_notify(struct aml_buf *b)
+{
+	aml_byte(b, AML_NOTIFY_OP);
+}
+
+void aml_and(struct aml_buf *b)
+{
+	aml_byte(b, AML_AND_OP);
+}
+
+void aml_store(struct aml_buf *b)
+{
+	aml_byte(b, AML_STORE_OP);
+}
+
+void aml_local(struct aml_buf *b, unsigned n)
+{
+	if (n > 7)
+		fail(b, -EINVAL);
+	else
+		aml_byte(b, (uint8_t)(AML_LOCAL0_OP + n));
+}
+
+void aml_arg(struct aml_buf *b, unsigned n)
+{
+	if (n > 6)
+		fail(b, -EINVAL);
+	else
+		aml_byte(b, (uint8_t)(AML_ARG0_OP + n));
+}
+
 /* ---- resource descriptors ----------------------------------------------- */
 
 void aml_resource_begin(struct aml_buf *b)
@@ -473,6 +554,19 @@ void aml_rs_irq_noflags(struct aml_buf *b, uint16_t irq_mask)
 		return;
 	aml_byte(b, RS_IRQ_NOFLAGS);
 	le16(b, irq_mask);
+}
+
+void aml_rs_interrupt(struct aml_buf *b, bool consumer, bool level, bool active_low, bool shared,
+		      uint32_t gsi)
+{
+	if (!in_resource(b))
+		return;
+	aml_byte(b, RS_EXT_IRQ);
+	le16(b, 6);
+	aml_byte(b, (uint8_t)((consumer ? 1 : 0) | (level ? 0 : 2) | (active_low ? 4 : 0) |
+			      (shared ? 8 : 0)));
+	aml_byte(b, 1);
+	le32(b, gsi);
 }
 
 void aml_rs_memory32_fixed(struct aml_buf *b, bool read_write, uint32_t base, uint32_t length)

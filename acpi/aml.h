@@ -113,6 +113,28 @@ void aml_return(struct aml_buf *b);
 /* Close the innermost open object. */
 void aml_end(struct aml_buf *b);
 
+/* ---- operation regions, fields and method bodies -------------------------- */
+enum aml_region_space { AML_SYSTEM_MEMORY = 0, AML_SYSTEM_IO = 1 };
+/* OperationRegion (name, space, offset, length) */
+void aml_op_region(struct aml_buf *b, const char *name, enum aml_region_space space,
+		   uint64_t offset, uint64_t length);
+/*
+ * Field (region, DWordAcc, NoLock, WriteAsZeros) { name, bits } — one
+ * named field unit of 1..4095 bits starting at bit 0.
+ */
+void aml_field_dword(struct aml_buf *b, const char *region, const char *name, unsigned bits);
+/* If (<next term>) { ... } — emit the predicate, the body, then aml_end(). */
+void aml_if_begin(struct aml_buf *b);
+/* Notify (<next term>, <next term>) */
+void aml_notify(struct aml_buf *b);
+/* And (<next term>, <next term>, <target>) — the target NullName is aml_namestring(b, ""). */
+void aml_and(struct aml_buf *b);
+/* Store (<next term>, <next term>) */
+void aml_store(struct aml_buf *b);
+/* LocalN (0..7) / ArgN (0..6) */
+void aml_local(struct aml_buf *b, unsigned n);
+void aml_arg(struct aml_buf *b, unsigned n);
+
 /* ---- ResourceTemplate and its descriptors ------------------------------- */
 /* ResourceTemplate () { descriptors } — aml_end() appends the EndTag. */
 void aml_resource_begin(struct aml_buf *b);
@@ -122,6 +144,9 @@ void aml_rs_io(struct aml_buf *b, bool decode16, uint16_t min, uint16_t max, uin
 	       uint8_t length);
 /* IRQNoFlags () {irqs in mask} — bit n of irq_mask is ISA IRQ n. */
 void aml_rs_irq_noflags(struct aml_buf *b, uint16_t irq_mask);
+/* Interrupt (ResourceConsumer/Producer, Level/Edge, ActiveLow/High, Shared/Exclusive) {gsi} */
+void aml_rs_interrupt(struct aml_buf *b, bool consumer, bool level, bool active_low, bool shared,
+		      uint32_t gsi);
 /* Memory32Fixed (ReadWrite/ReadOnly, base, length) */
 void aml_rs_memory32_fixed(struct aml_buf *b, bool read_write, uint32_t base, uint32_t length);
 

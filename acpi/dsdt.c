@@ -25,6 +25,7 @@
  *         Name (_CRS, ResourceTemplate () { IO (Decode16, port, port, 0x01, 0x01) })
  *         Method (_STA, 0, NotSerialized) { Return (0x0F) }
  *       }
+ *       PCI host bridges, MRES, GED0, PWRB     // see dsdt_pci.c
  *     }
  *   }
  */
@@ -98,7 +99,7 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
 	aml_integer(b, 0);
 	aml_end(b);
 
-	if (p->com1_port || p->rtc_port || p->pvpanic_port) {
+	if (p->com1_port || p->rtc_port || p->pvpanic_port || p->nr_pci_hosts || p->ged_addr) {
 		aml_scope_begin(b, "\\_SB");
 		if (p->com1_port)
 			com1(b, p);
@@ -106,6 +107,8 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
 			rtc(b, p);
 		if (p->pvpanic_port)
 			pvpanic(b, p);
+		acpi_dsdt_pci(b, p);
+		acpi_dsdt_ged(b, p);
 		aml_end(b);
 	}
 

@@ -61,7 +61,16 @@ struct acpi_header {
 } __attribute__((packed));
 
 /* XSDT: header followed by uint64_t entries (unaligned). */
-#define ACPI_XSDT_ENTRIES 2 /* FADT, MADT */
+#define ACPI_XSDT_MAX_ENTRIES 3 /* FADT, MADT, MCFG (if PCI) */
+
+/* MCFG: header, 8 reserved bytes, one allocation per PCI host bridge. */
+struct acpi_mcfg_alloc {
+	uint64_t base;           /* ECAM base (bus 0) */
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
 
 struct acpi_fadt {
 	struct acpi_header header;
@@ -219,6 +228,7 @@ _Static_assert(sizeof(struct acpi_madt) == 44, "MADT header size");
 _Static_assert(sizeof(struct acpi_madt_lapic) == 8, "MADT LAPIC size");
 _Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "MADT I/O APIC size");
 _Static_assert(sizeof(struct acpi_madt_int_src_ovr) == 10, "MADT ISO size");
+_Static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation size");
 
 /* ---- helpers shared by the per-table files ---- */
 
@@ -233,8 +243,11 @@ void acpi_table_checksum(uint8_t *p);
 #define ACPI_RSDP_SIZE sizeof(struct acpi_rsdp)
 void acpi_rsdp_write(uint8_t *dst, uint64_t xsdt_gpa);
 
-#define ACPI_XSDT_SIZE (sizeof(struct acpi_header) + 8 * ACPI_XSDT_ENTRIES)
-void acpi_xsdt_write(uint8_t *dst, const uint64_t entries[ACPI_XSDT_ENTRIES]);
+#define ACPI_XSDT_SIZE(n) (sizeof(struct acpi_header) + 8 * (size_t)(n))
+void acpi_xsdt_write(uint8_t *dst, const uint64_t *entries, unsigned n);
+
+#define ACPI_MCFG_SIZE(n) (sizeof(struct acpi_header) + 8 + sizeof(struct acpi_mcfg_alloc) * (size_t)(n))
+void acpi_mcfg_write(uint8_t *dst, const struct acpi_x86_params *p);
 
 #define ACPI_FADT_SIZE sizeof(struct acpi_fadt)
 void acpi_fadt_write(uint8_t *dst, const struct acpi_x86_params *p, uint64_t dsdt_gpa);
@@ -242,6 +255,9 @@ void acpi_fadt_write(uint8_t *dst, const struct acpi_x86_params *p, uint64_t dsd
 struct aml_buf;
 /* Build the DSDT (header + AML) into b; 0 or -errno. */
 int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p);
+/* Inside Scope (\_SB): host bridges + ECAM reservation / GED + power button (dsdt_pci.c). */
+void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_x86_params *p);
+void acpi_dsdt_ged(struct aml_buf *b, const struct acpi_x86_params *p);
 
 size_t acpi_madt_size(const struct acpi_x86_params *p);
 void acpi_madt_write(uint8_t *dst, const struct acpi_x86_params *p);

@@ -4,8 +4,15 @@
  * DIR/<SIG>.dat (RSDP.dat, XSDT.dat, FACP.dat, DSDT.dat, APIC.dat) for
  * disassembly with iasl, printing "SIG gpa=0x... len=N" for each. Keys:
  * cpus, lapic, ioapic, ioapic-id, sleep-ctl, sleep-sts, reset-port,
- * reset-value, s5, com1-port, com1-irq, pvpanic, base, ssdt. Numbers
- * accept 0x prefixes; running without arguments lists the defaults.
+ * reset-value, s5, com1-port, com1-irq, pvpanic, base, ssdt, pci, pci-io,
+ * ged, ged-gsi. Numbers accept 0x prefixes; running without arguments lists
+ * the defaults. Tables are written with acpi_write_tables().
+ *
+ * pci=N adds N PCIe host bridges laid out like skiff's x86 default: ECAM
+ * at 0xe0000000, buses split evenly, 32-bit windows split from
+ * 0xc0000000 (512 MiB), 64-bit ones from 0x4000000000 (64 GiB), _PRT GSI
+ * 16 + (slot + pin) % 4 for every slot; pci-io=1 gives host 0 the I/O
+ * window 0xc000-0xcfff. ged=ADDR adds the GED at ADDR with GSI ged-gsi.
  *
  * ssdt=1 also writes DIR/SSDT.dat, an AML builder exercise that is not part
  * of the VM's tables: a PCIe-host-bridge-like device with a _CRS using
@@ -31,7 +38,8 @@ struct opt {
 
 enum {
 	O_CPUS, O_LAPIC, O_IOAPIC, O_IOAPIC_ID, O_SLEEP_CTL, O_SLEEP_STS, O_RESET_PORT,
-	O_RESET_VALUE, O_S5, O_COM1_PORT, O_COM1_IRQ, O_PVPANIC, O_BASE, O_SSDT, O_COUNT
+	O_RESET_VALUE, O_S5, O_COM1_PORT, O_COM1_IRQ, O_PVPANIC, O_BASE, O_SSDT, O_PCI, O_PCI_IO,
+	O_GED, O_GED_GSI, O_COUNT
 };
 
 static int usage(const struct opt *o)
@@ -181,6 +189,10 @@ int main(int argc, char **argv)
 		[O_PVPANIC] = { "pvpanic", UINT16_MAX, 0x505 },
 		[O_BASE] = { "base", UINT64_MAX, 0xe0000 },
 		[O_SSDT] = { "ssdt", 1, 0 },
+		[O_PCI] = { "pci", 16, 0 },
+		[O_PCI_IO] = { "pci-io", 1, 0 },
+		[O_GED] = { "ged", UINT64_MAX, 0 },
+		[O_GED_GSI] = { "ged-gsi", UINT32_MAX, 20 },
 	};
 
 	if (argc < 2 || argv[1][0] == '-')
@@ -219,7 +231,31 @@ int main(int argc, char **argv)
 		.com1_port = (uint16_t)o[O_COM1_PORT].value,
 		.com1_irq = (uint8_t)o[O_COM1_IRQ].value,
 		.pvpanic_port = (uint16_t)o[O_PVPANIC].value,
+		.ged_addr = o[O_GED].value,
+		.ged_gsi = (uint32_t)o[O_GED_GSI].value,
 	};
+	static struct acpi_pci_host hosts[16];
+	unsigned nr_hosts = (unsigned)o[O_PCI].value;
+	for (unsigned i = 0; i < nr_hosts; i++) {
+		struct acpi_pci_host *h = &hosts[i];
+		unsigned nbus = 256 / nr_hosts;
+		h->bus_start = (uint8_t)(i * nbus);
+		h->bus_end = (uint8_t)(i * nbus + nbus - 1);
+		h->ecam_base = 0xe0000000;
+		h->mmio32_size = (0x20000000 / nr_hosts) & ~0xfffffull;
+		h->mmio32_base = 0xc0000000 + i * h->mmio32_size;
+		h->mmio64_size = (0x1000000000ull / nr_hosts) & ~0xfffffull;
+		h->mmio64_base = 0x4000000000ull + i * h->mmio64_size;
+		if (i == 0 && o[O_PCI_IO].value) {
+			h->io_base = 0xc000;
+			h->io_size = 0x1000;
+		}
+		for (unsigned d = 0; d < ACPI_PCI_SLOTS; d++)
+			for (unsigned pin = 0; pin < 4; pin++)
+				h->prt_gsi[d][pin] = 16 + (d + pin) % 4;
+	}
+	p.nr_pci_hosts = nr_hosts;
+	p.pci_hosts = nr_hosts ? hosts : NULL;
 	static uint8_t buf[64 * 1024];
 	struct acpi_layout lay;
 	int err = acpi_build_x86(&p, o[O_BASE].value, buf, sizeof(buf), &lay);
@@ -228,10 +264,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	err = acpi_write_tables(&lay, buf, argv[1]);
+	if (err) {
+		fprintf(stderr, "acpi-dump: acpi_write_tables: %s\n", strerror(-err));
+		return 1;
+	}
 	for (unsigned i = 0; i < lay.nr_tables; i++) {
 		const struct acpi_table_ref *t = &lay.tables[i];
-		if (write_file(argv[1], t->signature, buf + t->offset, t->length))
-			return 1;
 		printf("%s gpa=0x%" PRIx64 " len=%u\n", t->signature, t->gpa, t->length);
 	}
 	if (o[O_SSDT].value && write_ssdt(argv[1]))

@@ -106,6 +106,57 @@ recompile() {
 	[ -z "$diffs" ] || { fail "$2: recompiled table differs:"; echo "$diffs" | head >&2; }
 }
 
+# check_pci DIR: MCFG allocations and DSDT host bridges for $pci hosts laid
+# out as acpi-dump does (buses split evenly, ECAM base 0xE0000000, 32-bit
+# windows from 0xC0000000, 64-bit from 0x4000000000, GSI 16 + (slot+pin)%4).
+check_pci() {
+	m=$1/MCFG.dsl
+	d=$1/DSDT.dsl
+	nbus=$((256 / pci))
+	expect_field "$m" 'Table Length' "$(hex $((44 + 16 * pci)) 8)"
+	expect_count "$m" 'Base Address : 00000000E0000000' "$pci" "MCFG allocations at the ECAM base"
+	expect_count "$m" 'Segment Group Number : 0000' "$pci" "MCFG segment 0"
+	expect_count "$d" 'Name \(_HID, EisaId \("PNP0A08"\)' "$pci" "PNP0A08 host bridges"
+	expect_count "$d" 'Name \(_CID, EisaId \("PNP0A03"\)' "$pci" "PNP0A03 _CIDs"
+	expect_count "$d" 'Name \(_SEG, Zero\)' "$pci" "_SEG 0"
+	expect_count "$d" 'Name \(_PRT, Package \(0x80\)' "$pci" "_PRTs with 128 entries"
+	expect_count "$d" 'WordIO \(ResourceProducer' "$pci_io" "host bridge I/O windows"
+	grep -q -F 'EisaId ("PNP0C02")' "$d" || fail "DSDT: no PNP0C02 reserving ECAM"
+	m32=$(((0x20000000 / pci) & ~0xfffff))
+	m64=$(((0x1000000000 / pci) & ~0xfffff))
+	i=0
+	while [ $i -lt "$pci" ]; do
+		start=$((i * nbus)) end=$((i * nbus + nbus - 1))
+		starts=$(grep -E 'Start Bus Number : ' "$m" | sed -n "$((i + 1))p" | sed -E 's/.*: //')
+		ends=$(grep -E 'End Bus Number : ' "$m" | sed -n "$((i + 1))p" | sed -E 's/.*: //')
+		[ "$starts" = "$(hex $start 2)" ] || fail "MCFG[$i]: start bus $starts"
+		[ "$ends" = "$(hex $end 2)" ] || fail "MCFG[$i]: end bus $ends"
+		dev=$(sed -n "/Device (PCI$i)/,/Name (_PRT/p" "$d")
+		[ -n "$dev" ] || fail "DSDT: no PCI$i"
+		case $start in 0) bbn=Zero ;; 1) bbn=One ;; *) bbn=0x$(hex $start 2) ;; esac
+		echo "$dev" | grep -q -F "Name (_BBN, $bbn)" || fail "PCI$i: _BBN is not $bbn"
+		case $i in 0) uid=Zero ;; 1) uid=One ;; *) uid=0x$(hex $i 2) ;; esac
+		echo "$dev" | grep -q -F "Name (_UID, $uid)" || fail "PCI$i: _UID is not $uid"
+		echo "$dev" | grep -q -E "^ +0x$(hex $start 4), +// Range Minimum" || fail "PCI$i: bus min"
+		echo "$dev" | grep -q -E "^ +0x$(hex $end 4), +// Range Maximum" || fail "PCI$i: bus max"
+		echo "$dev" | grep -q -E "^ +0x$(hex $((0xc0000000 + i * m32)) 8), +// Range Minimum" ||
+			fail "PCI$i: 32-bit window base"
+		echo "$dev" | grep -q -E "^ +0x$(hex $((0xc0000000 + (i + 1) * m32 - 1)) 8), +// Range Maximum" ||
+			fail "PCI$i: 32-bit window end"
+		echo "$dev" | grep -q -E "^ +0x$(hex $((0x4000000000 + i * m64)) 16), +// Range Minimum" ||
+			fail "PCI$i: 64-bit window base"
+		# ECAM of this host reserved by the motherboard device.
+		sed -n '/Device (MRES)/,/^        }/p' "$d" |
+			grep -q -E "^ +0x$(hex $((0xe0000000 + (start << 20))) 8), +// Address Base" ||
+			fail "MRES: ECAM of PCI$i not reserved"
+		i=$((i + 1))
+	done
+	# _PRT of PCI0: entry (slot 5, INTC) -> GSI 16 + (5 + 2) % 4 = 19.
+	prt=$(sed -n '/Device (PCI0)/,/Device (PCI1)\|Device (MRES)/p' "$d" |
+		grep -A5 -E '^ +0x0005FFFF, *$' | tr -d ' \n')
+	echo "$prt" | grep -q -F '0x0005FFFF,0x02,Zero,0x13' || fail "PCI0: _PRT slot 5 INTC: $prt"
+}
+
 # run_case NAME CPUS KEY=VALUE... (the keys are acpi-dump's)
 run_case() {
 	case=$1
@@ -118,6 +169,7 @@ run_case() {
 	# Defaults of acpi-dump, overridden by the case's arguments.
 	sleep_ctl=0x600 sleep_sts=0x601 reset_port=0xcf9 reset_value=0x06 s5=5
 	com1_port=0x3f8 com1_irq=4 pvpanic=0x505 lapic=0xfee00000 ioapic=0xfec00000
+	pci=0 pci_io=0 ged=0 ged_gsi=20
 	for kv in "$@"; do
 		v=${kv#*=}
 		case ${kv%%=*} in
@@ -129,6 +181,10 @@ run_case() {
 		com1-port) com1_port=$v ;;
 		com1-irq) com1_irq=$v ;;
 		pvpanic) pvpanic=$v ;;
+		pci) pci=$v ;;
+		pci-io) pci_io=$v ;;
+		ged) ged=$v ;;
+		ged-gsi) ged_gsi=$v ;;
 		esac
 	done
 
@@ -142,6 +198,12 @@ run_case() {
 		disasm "$dir" "$sig"
 	done
 	[ -f "$dir/SSDT.dat" ] && disasm "$dir" SSDT
+	if [ "$pci" -ne 0 ]; then
+		[ -f "$dir/MCFG.dat" ] || fail "no MCFG with pci=$pci"
+		disasm "$dir" MCFG
+	else
+		[ ! -f "$dir/MCFG.dat" ] || fail "MCFG without PCI host bridges"
+	fi
 
 	# RSDP: compile from source, compare all 36 bytes.
 	cat >"$dir/rsdp.asl" <<-EOT
@@ -166,7 +228,12 @@ run_case() {
 	x=$dir/XSDT.dsl
 	expect_field "$x" 'ACPI Table Address +0' "$(hex "0x$(gpa FACP)" 16)"
 	expect_field "$x" 'ACPI Table Address +1' "$(hex "0x$(gpa APIC)" 16)"
-	expect_count "$x" 'ACPI Table Address' 2 "XSDT entries"
+	if [ "$pci" -ne 0 ]; then
+		expect_field "$x" 'ACPI Table Address +2' "$(hex "0x$(gpa MCFG)" 16)"
+		expect_count "$x" 'ACPI Table Address' 3 "XSDT entries"
+	else
+		expect_count "$x" 'ACPI Table Address' 2 "XSDT entries"
+	fi
 
 	# FADT
 	f=$dir/FACP.dsl
@@ -220,10 +287,31 @@ run_case() {
 		! grep -q -E 'PEVT|QEMU0001' "$d" || fail "DSDT: pvpanic present though disabled"
 	fi
 
+	[ "$pci" -ne 0 ] && check_pci "$dir"
+	if [ $((ged)) -ne 0 ]; then
+		grep -q -F 'Device (GED0)' "$d" || fail "DSDT: no GED0"
+		grep -q -F 'Name (_HID, "ACPI0013"' "$d" || fail "DSDT: no ACPI0013"
+		grep -q -F 'Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive' "$d" ||
+			fail "DSDT: GED interrupt flags"
+		grep -A2 -F 'Interrupt (ResourceConsumer' "$d" | grep -q -E "^ +0x$(hex "$ged_gsi" 8),\$" ||
+			fail "DSDT: GED GSI is not $ged_gsi"
+		grep -q -F "OperationRegion (EREG, SystemMemory, 0x$(hex "$ged" 8), 0x04)" "$d" ||
+			fail "DSDT: GED register region"
+		grep -q -E '^ +ESEL, +32$' "$d" || fail "DSDT: ESEL field"
+		grep -q -F 'Method (_EVT, 1, Serialized)' "$d" || fail "DSDT: no _EVT"
+		grep -q -F 'If ((Local0 & 0x02))' "$d" || fail "DSDT: _EVT does not test the power-button bit"
+		grep -q -F 'Notify (\_SB.PWRB, 0x80)' "$d" || fail "DSDT: _EVT does not notify PWRB"
+		grep -q -F 'Device (PWRB)' "$d" || fail "DSDT: no PWRB"
+		grep -q -F 'EisaId ("PNP0C0C")' "$d" || fail "DSDT: no PNP0C0C"
+	else
+		! grep -q -E 'GED0|ACPI0013|PWRB' "$d" || fail "DSDT: GED present though disabled"
+	fi
+
 	# Round trip through the compiler.
 	for sig in XSDT FACP APIC; do
 		recompile "$dir" "$sig"
 	done
+	[ "$pci" -ne 0 ] && recompile "$dir" MCFG
 	recompile "$dir" DSDT nocmp # iasl drops the redundant '\' of \_S5, \_SB
 	[ -f "$dir/SSDT.dat" ] && recompile "$dir" SSDT
 
@@ -236,6 +324,9 @@ run_case four-cpus 4 sleep-ctl=0x3c0 sleep-sts=0x3c1 reset-port=0x3c2 reset-valu
 	com1-irq=3 ssdt=1
 run_case no-devices 4 com1-port=0 pvpanic=0 s5=7
 run_case max-cpus 255 ioapic-id=255
+run_case pci-one 2 pci=1 ged=0xfeb00000
+run_case pci-two 4 pci=2 pci-io=1 ged=0xfeb00000 ged-gsi=23
+run_case pci-eight 1 pci=8 com1-port=0 pvpanic=0
 
 if [ $failures -ne 0 ]; then
 	echo "iasl-check: $failures failure(s)" >&2

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acpi.h"
 #include "aml.h"
@@ -467,6 +468,107 @@ static void check_aml(void)
 	aml_free(&b);
 }
 
+/* PCI host bridges and the GED: MCFG contents, XSDT entry, validation, file dump. */
+static void check_pci(void)
+{
+	static struct acpi_pci_host hosts[2];
+	static uint8_t buf[64 * 1024];
+	struct acpi_x86_params p = default_params(2);
+	struct acpi_layout lay;
+
+	for (unsigned i = 0; i < 2; i++) {
+		hosts[i].bus_start = (uint8_t)(i * 128);
+		hosts[i].bus_end = (uint8_t)(i * 128 + 127);
+		hosts[i].ecam_base = 0xe0000000;
+		hosts[i].mmio32_base = 0xc0000000 + i * 0x10000000ull;
+		hosts[i].mmio32_size = 0x10000000;
+		hosts[i].mmio64_base = 0x4000000000ull + i * 0x800000000ull;
+		hosts[i].mmio64_size = 0x800000000ull;
+		for (unsigned d = 0; d < ACPI_PCI_SLOTS; d++)
+			for (unsigned pin = 0; pin < 4; pin++)
+				hosts[i].prt_gsi[d][pin] = 16 + (d + pin) % 4;
+	}
+	p.nr_pci_hosts = 2;
+	p.pci_hosts = hosts;
+	p.ged_addr = 0xfeb00000;
+	p.ged_gsi = 20;
+	CHECK(acpi_build_x86(&p, 0xe0000, buf, sizeof(buf), &lay) == 0);
+	CHECK(lay.nr_tables == 6);
+	CHECK(!strcmp(lay.tables[5].signature, "MCFG"));
+	const uint8_t *mcfg = buf + lay.tables[5].offset;
+	CHECK(!memcmp(mcfg, "MCFG", 4));
+	CHECK(rd32(mcfg + 4) == 44 + 2 * 16);
+	uint8_t sum = 0;
+	for (uint32_t i = 0; i < rd32(mcfg + 4); i++)
+		sum = (uint8_t)(sum + mcfg[i]);
+	CHECK(sum == 0);
+	CHECK(rd64(mcfg + 44) == 0xe0000000 && rd16(mcfg + 52) == 0 && mcfg[54] == 0 && mcfg[55] == 127);
+	CHECK(rd64(mcfg + 60) == 0xe0000000 && mcfg[70] == 128 && mcfg[71] == 255);
+	const uint8_t *xsdt = buf + lay.tables[1].offset;
+	CHECK(rd32(xsdt + 4) == 36 + 3 * 8);
+	CHECK(rd64(xsdt + 36 + 16) == lay.tables[5].gpa);
+	const uint8_t *dsdt = buf + lay.tables[3].offset;
+	uint32_t dlen = lay.tables[3].length;
+	CHECK(contains(dsdt, dlen, "PCI0", 4) && contains(dsdt, dlen, "PCI1", 4));
+	CHECK(contains(dsdt, dlen, "GED0", 4) && contains(dsdt, dlen, "ACPI0013", 8));
+	CHECK(contains(dsdt, dlen, "PWRB", 4) && contains(dsdt, dlen, "_PRT", 4));
+	/* Extended interrupt descriptor for GSI 20: consumer, level, active-high, exclusive. */
+	CHECK(contains(dsdt, dlen, "\x89\x06\x00\x01\x01\x14\x00\x00\x00", 9));
+
+	/* Without a GED and PCI: no MCFG, no GED. */
+	struct acpi_x86_params q = default_params(1);
+	CHECK(acpi_build_x86(&q, 0xe0000, buf, sizeof(buf), &lay) == 0);
+	CHECK(lay.nr_tables == 5);
+	CHECK(!contains(buf + lay.tables[3].offset, lay.tables[3].length, "GED0", 4));
+
+	/* Bad hosts. */
+	struct acpi_pci_host bad = hosts[0];
+	q = p;
+	q.pci_hosts = NULL;
+	CHECK(acpi_build_x86(&q, 0xe0000, buf, sizeof(buf), &lay) == -EINVAL);
+	q = p;
+	q.nr_pci_hosts = ACPI_MAX_PCI_HOSTS + 1;
+	CHECK(acpi_build_x86(&q, 0xe0000, buf, sizeof(buf), &lay) == -EINVAL);
+	q = p;
+	q.nr_pci_hosts = 1;
+	q.pci_hosts = &bad;
+	bad.bus_start = 5;
+	bad.bus_end = 4;
+	CHECK(acpi_build_x86(&q, 0xe0000, buf, sizeof(buf), &lay) == -EINVAL);
+	bad = hosts[0];
+	bad.mmio32_base = 0xf0000000;
+	bad.mmio32_size = 0x20000000;
+	CHECK(acpi_build_x86(&q, 0xe0000, buf, sizeof(buf), &lay) == -EINVAL);
+	bad = hosts[0];
+	bad.mmio64_base = UINT64_MAX - 0xfff;
+	CHECK(acpi_build_x86(&q, 0xe0000, buf, sizeof(buf), &lay) == -EINVAL);
+	bad = hosts[0];
+	bad.ecam_base = 0xe0001000;
+	CHECK(acpi_build_x86(&q, 0xe0000, buf, sizeof(buf), &lay) == -EINVAL);
+
+	/* acpi_write_tables: one file per table, byte for byte. */
+	CHECK(acpi_build_x86(&p, 0xe0000, buf, sizeof(buf), &lay) == 0);
+	char dir[] = "/tmp/acpi-tables.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(acpi_write_tables(&lay, buf, dir) == 0);
+	CHECK(acpi_write_tables(&lay, buf, "/nonexistent/dir") == -ENOENT);
+	for (unsigned i = 0; i < lay.nr_tables; i++) {
+		char path[256];
+		uint8_t got[16 * 1024];
+		snprintf(path, sizeof(path), "%s/%s.dat", dir, lay.tables[i].signature);
+		FILE *f = fopen(path, "rb");
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		size_t n = fread(got, 1, sizeof(got), f);
+		fclose(f);
+		CHECK(n == lay.tables[i].length);
+		CHECK(n <= sizeof(got) && !memcmp(got, buf + lay.tables[i].offset, n));
+		remove(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	struct acpi_x86_params p;
@@ -485,6 +587,7 @@ int main(void)
 	check_einval();
 	check_pkglen();
 	check_aml();
+	check_pci();
 
 	if (failures) {
 		fprintf(stderr, "acpi-tables: %d check(s) failed\n", failures);
