@@ -16,6 +16,7 @@
  *       QWordMemory (...)                 // if mmio64_size
  *     })
  *     Name (_PRT, Package () { Package () { slot << 16 | 0xFFFF, pin, Zero, gsi }, ... })
+ *     Method (_OSC, 4) { Return (Arg3) }   // grant the OS every PCIe feature it asks for
  *   }
  *   Device (MRES) {                        // ECAM is reserved by the motherboard
  *     Name (_HID, EisaId ("PNP0C02"))
@@ -109,6 +110,15 @@ static void host_bridge(struct aml_buf *b, const struct acpi_pci_host *h, unsign
 	aml_integer(b, index);
 	host_crs(b, h);
 	host_prt(b, h);
+	/*
+	 * Without _OSC Linux keeps "platform retains control of PCIe features
+	 * (AE_ERROR)" in its log and runs without native hotplug/AER/PME.
+	 * Returning the caller's buffer unchanged grants everything it asked.
+	 */
+	aml_method_begin(b, "_OSC", 4, false, 0);
+	aml_return(b);
+	aml_arg(b, 3);
+	aml_end(b);
 	aml_end(b);
 }
 

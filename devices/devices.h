@@ -64,4 +64,16 @@ void cmos_rtc_init(struct cmos_rtc *rtc);
 void cmos_rtc_destroy(struct cmos_rtc *rtc);
 extern const struct bus_device_ops cmos_rtc_ops;
 
+/* ---- ACPI Generic Event Device register (power button) -------------------- */
+struct ged {
+	pthread_mutex_t lock;
+	struct irq_line irq;
+	uint32_t pending;
+};
+void ged_init(struct ged *g, struct irq_line irq);
+void ged_destroy(struct ged *g);
+/* Signal events (ACPI_GED_EVT_*) to the guest; any thread. */
+void ged_raise(struct ged *g, uint32_t events);
+extern const struct bus_device_ops ged_ops;
+
 #endif

@@ -7,6 +7,9 @@
 #include <stdatomic.h>
 
 #include "devices.h"
+#include "irq.h"
+#include "pci.h"
+#include "virtio.h"
 #include "vmm-priv.h"
 
 struct vcpu {
@@ -16,6 +19,14 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+};
+
+#define VM_MAX_VIRTIO 32
+
+struct vm_virtio_dev {
+	struct virtio_device *vdev;
+	struct virtio_pci *pci;    /* one of these two */
+	struct virtio_mmio *mmio;
 };
 
 struct mapped_file {
@@ -34,6 +45,7 @@ struct vm {
 	struct vcpu *vcpus;
 	struct boot_entry entry;
 	struct mapped_file kernel, initrd;
+	char *cmdline;             /* what the guest kernel gets */
 
 	struct serial8250 com1;
 	bool com1_ready;
@@ -43,6 +55,16 @@ struct vm {
 	struct acpi_pm pm;
 	struct cmos_rtc rtc;
 	bool rtc_ready;
+
+	/* Interrupt routing, PCIe, GED, virtio (vm_virtio.c). */
+	struct vm_irq irq;
+	bool irq_ready;
+	struct ged ged;
+	bool ged_ready;
+	struct pci_root *pci;      /* NULL with pci=off */
+	struct acpi_pci_host *acpi_hosts;
+	unsigned nr_virtio, nr_mmio;
+	struct vm_virtio_dev virtio[VM_MAX_VIRTIO];
 
 	/* Stopping: the first reason wins; stop_efd wakes the main loop. */
 	pthread_mutex_t stop_lock;
@@ -54,6 +76,20 @@ struct vm {
 	bool escape_pending;
 };
 
+/* Record a failure for vm_create's caller; evaluates to -1. */
+#define vm_fail(err, cfgerr, ...) \
+	(snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__), (err)->is_config = (cfgerr), -1)
+
 void vm_request_stop(void *opaque, enum vm_stop_reason reason);
+/* irq_line callback: KVM_IRQ_LINE on the in-kernel irqchip. */
+void vm_set_irq_level(void *opaque, unsigned gsi, bool high);
+
+/* vm_virtio.c */
+struct acpi_x86_params;
+bool boot_args_have(const char *args, const char *token);
+int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err);
+char *vm_build_cmdline(const struct vm *vm, const char *boot_args);
+int vm_acpi_io_params(struct vm *vm, struct acpi_x86_params *p);
+void vm_destroy_io(struct vm *vm);
 
 #endif

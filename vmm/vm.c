@@ -15,10 +15,8 @@
 #include "layout.h"
 #include "vm-internal.h"
 
-#define DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1 pci=off"
+#define DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1"
 
-#define vm_fail(err, cfgerr, ...) \
-	(snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__), (err)->is_config = (cfgerr), -1)
 
 void vm_request_stop(void *opaque, enum vm_stop_reason reason)
 {
@@ -35,7 +33,7 @@ void vm_request_stop(void *opaque, enum vm_stop_reason reason)
 		log_debug("vm: stop eventfd: %s", strerror(errno));
 }
 
-static void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
+void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
 {
 	struct vm *vm = opaque;
 	int r = kvm_irq_line(vm->vm_fd, gsi, high);
@@ -169,16 +167,15 @@ static int vm_create_devices(struct vm *vm, struct vm_error *err)
 	vm->pm = (struct acpi_pm){ ctl, X86_ACPI_S5_SLP_TYP, X86_ACPI_RESET_VALUE };
 	cmos_rtc_init(&vm->rtc);
 	vm->rtc_ready = true;
-	if (cfg->serial_mode != SERIAL_OFF) {
-		int out = STDOUT_FILENO;
+	if (cfg->serial_mode == SERIAL_FILE) {
+		vm->serial_file_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (vm->serial_file_fd < 0)
+			return vm_fail(err, true, "%s: serial.path: cannot open %s: %s", cfg->source,
+				       cfg->serial_path, strerror(errno));
+	}
+	if (cfg->serial_mode != SERIAL_OFF && cfg->console_device == CONSOLE_COM1) {
+		int out = cfg->serial_mode == SERIAL_FILE ? vm->serial_file_fd : STDOUT_FILENO;
 
-		if (cfg->serial_mode == SERIAL_FILE) {
-			out = open(cfg->serial_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-			if (out < 0)
-				return vm_fail(err, true, "%s: serial.path: cannot open %s: %s", cfg->source,
-					       cfg->serial_path, strerror(errno));
-			vm->serial_file_fd = out;
-		}
 		serial8250_init(&vm->com1, out, (struct irq_line){ vm_set_irq_level, vm, X86_IRQ_COM1 });
 		vm->com1_ready = true;
 		r |= vm_register(&vm->pio, X86_PORT_COM1, 8, &serial8250_ops, &vm->com1, "COM1", err);
@@ -202,7 +199,7 @@ static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err
 		.reset_port = X86_PORT_ACPI_RESET,
 		.reset_value = X86_ACPI_RESET_VALUE,
 		.s5_slp_typ = X86_ACPI_S5_SLP_TYP,
-		.com1_port = vm->cfg->serial_mode != SERIAL_OFF ? X86_PORT_COM1 : 0,
+		.com1_port = vm->com1_ready ? X86_PORT_COM1 : 0,
 		.com1_irq = X86_IRQ_COM1,
 		.rtc_port = X86_PORT_RTC,
 		.rtc_irq = X86_IRQ_RTC,
@@ -214,6 +211,9 @@ static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err
 
 	if (!buf)
 		return vm_fail(err, false, "guest memory too small for the ACPI tables");
+	r = vm_acpi_io_params(vm, &p);
+	if (r)
+		return vm_fail(err, false, "describing PCI to ACPI: %s", strerror(-r));
 	r = acpi_build_x86(&p, X86_ACPI_TABLES_ADDR, buf, X86_ACPI_TABLES_SIZE, &layout);
 	if (r)
 		return vm_fail(err, false, "building the ACPI tables: %s", strerror(-r));
@@ -224,7 +224,7 @@ static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err
 static int vm_load_images(struct vm *vm, struct vm_error *err)
 {
 	const struct skiff_config *cfg = vm->cfg;
-	struct boot_images images = { .cmdline = cfg->boot_args ? cfg->boot_args : DEFAULT_BOOT_ARGS };
+	struct boot_images images = { .cmdline = vm->cmdline };
 	char msg[BOOT_ERR_MAX];
 	int r;
 
@@ -299,6 +299,7 @@ static int vm_create_vcpus(struct vm *vm, struct vm_error *err)
 int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *err)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
+	const char *boot_args;
 
 	if (!vm)
 		return vm_fail(err, false, "out of memory");
@@ -308,19 +309,22 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
-	/* Parsed already, but their devices are not wired in yet: refuse rather than ignore. */
-	if (cfg->nr_drives || cfg->entropy || cfg->console_device == CONSOLE_VIRTIO) {
-		(void)vm_fail(err, true, "%s: %s: not supported by skiff yet", cfg->source,
-			      cfg->nr_drives ? "drives" : cfg->entropy ? "entropy" : "serial.device");
-		goto fail;
-	}
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0) {
 		(void)vm_fail(err, false, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err) ||
-	    vm_load_images(vm, err) || vm_create_vcpus(vm, err))
+	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err))
+		goto fail;
+	boot_args = cfg->boot_args ? cfg->boot_args : DEFAULT_BOOT_ARGS;
+	if (vm_create_io(vm, boot_args, err))
+		goto fail;
+	vm->cmdline = vm_build_cmdline(vm, boot_args);
+	if (!vm->cmdline) {
+		(void)vm_fail(err, false, "out of memory");
+		goto fail;
+	}
+	if (vm_load_images(vm, err) || vm_create_vcpus(vm, err))
 		goto fail;
 	*ret = vm;
 	return 0;
@@ -341,6 +345,9 @@ void vm_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	free(vm->cpuid);
+	/* Devices drain and sync their I/O before anything they use goes away. */
+	vm_destroy_io(vm);
+	free(vm->cmdline);
 	unmap_file(&vm->kernel);
 	unmap_file(&vm->initrd);
 	if (vm->com1_ready)

@@ -50,6 +50,14 @@
 #define X86_PCI_MMIO64_SIZE      0x1000000000ULL /* 64 GiB */
 #define X86_PCI_INTX_GSI_BASE    16
 #define X86_PCI_INTX_GSI_COUNT   4
+/*
+ * virtio-mmio (only when the guest runs with pci=off, so the PCI 32-bit
+ * window is free): one 4 KiB slot per device, ISA GSIs that are edge
+ * triggered and not taken by COM1 (4), the RTC (8) or the SCI (9).
+ */
+#define X86_VIRTIO_MMIO_BASE     0xd0000000ULL
+#define X86_VIRTIO_MMIO_STRIDE   0x1000ULL
+#define X86_VIRTIO_MMIO_GSIS     { 5, 6, 7, 10, 11, 12, 13, 14, 15 }
 #define X86_GED_ADDR             0xfeb00000ULL /* one 32-bit event register */
 #define X86_GED_GSI              20
 

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The VM's PCIe root complex, GED and virtio devices: which transport
+ * (virtio-pci, or virtio-mmio when the guest runs with pci=off), where
+ * each device goes, the kernel command-line additions, and ACPI params.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "layout.h"
+#include "vm-internal.h"
+
+bool boot_args_have(const char *args, const char *token)
+{
+	size_t n = strlen(token);
+
+	for (const char *p = args; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, token, n) && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p = strchr(p, ' ');
+	}
+	return false;
+}
+
+static unsigned vm_nr_root_buses(const struct skiff_config *cfg)
+{
+	unsigned n = 1;
+
+	for (unsigned i = 0; i < cfg->nr_drives; i++)
+		if (cfg->drives[i].root_bus >= 0 && (unsigned)cfg->drives[i].root_bus + 1 > n)
+			n = (unsigned)cfg->drives[i].root_bus + 1;
+	return n;
+}
+
+static int vm_attach_virtio(struct vm *vm, struct virtio_device *vdev, const char *name, int root_bus,
+			    const char *cfg_path, struct vm_error *err)
+{
+	static const unsigned mmio_gsis[] = X86_VIRTIO_MMIO_GSIS;
+	struct vm_virtio_dev *d;
+	int r;
+
+	if (vm->nr_virtio == VM_MAX_VIRTIO) {
+		virtio_device_destroy(vdev);
+		return vm_fail(err, true, "%s: %s: too many virtio devices (at most %d)", vm->cfg->source, cfg_path,
+			       VM_MAX_VIRTIO);
+	}
+	d = &vm->virtio[vm->nr_virtio];
+	d->vdev = vdev;
+	vm->nr_virtio++;
+	if (vm->pci) {
+		unsigned bus = root_bus < 0 ? 0 : (unsigned)root_bus;
+
+		r = virtio_pci_create(vm->pci, bus, -1, vdev, &vm->irq.ops, &d->pci);
+		if (r == -ENOSPC)
+			return vm_fail(err, true, "%s: %s: no free slot or BAR space left on root bus %u",
+				       vm->cfg->source, cfg_path, bus);
+		if (r)
+			return vm_fail(err, false, "%s: virtio-pci: %s", name, strerror(-r));
+		return 0;
+	}
+	if (root_bus > 0)
+		return vm_fail(err, true, "%s: %s.root_bus: the guest runs with pci=off, so there are no PCIe root buses",
+			       vm->cfg->source, cfg_path);
+	if (vm->nr_mmio == ARRAY_SIZE(mmio_gsis))
+		return vm_fail(err, true, "%s: %s: at most %zu virtio-mmio devices with pci=off", vm->cfg->source,
+			       cfg_path, ARRAY_SIZE(mmio_gsis));
+	{
+		uint64_t base = X86_VIRTIO_MMIO_BASE + vm->nr_mmio * X86_VIRTIO_MMIO_STRIDE;
+
+		r = virtio_mmio_create(vdev, base, mmio_gsis[vm->nr_mmio], &vm->irq.ops, &d->mmio);
+		if (!r)
+			r = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, d->mmio, name);
+	}
+	if (r)
+		return vm_fail(err, false, "%s: virtio-mmio: %s", name, strerror(-r));
+	vm->nr_mmio++;
+	return 0;
+}
+
+static int vm_create_drives(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+
+	/* The root device goes first so the guest names it vda. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < cfg->nr_drives; i++) {
+			const struct skiff_drive *dr = &cfg->drives[i];
+			struct virtio_blk_params p = {
+				.path = dr->path_on_host, .read_only = dr->is_read_only, .serial = dr->drive_id,
+				.num_queues = dr->num_queues, .name = dr->drive_id,
+			};
+			struct virtio_device *vdev;
+			char path[32], msg[256];
+
+			if (dr->is_root_device != (pass == 0))
+				continue;
+			snprintf(path, sizeof(path), "drives[%u]", i);
+			if (virtio_blk_create(&p, &vm->mem, &vdev, msg, sizeof(msg)))
+				return vm_fail(err, true, "%s: %s.path_on_host: %s", cfg->source, path, msg);
+			if (vm_attach_virtio(vm, vdev, dr->drive_id, dr->root_bus, path, err))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int vm_create_other_virtio(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	struct virtio_device *vdev;
+	int r;
+
+	if (cfg->entropy) {
+		r = virtio_rng_create(&vm->mem, &vdev);
+		if (r)
+			return vm_fail(err, false, "virtio-rng: %s", strerror(-r));
+		if (vm_attach_virtio(vm, vdev, "virtio-rng", -1, "entropy", err))
+			return -1;
+	}
+	if (cfg->console_device == CONSOLE_VIRTIO && cfg->serial_mode != SERIAL_OFF) {
+		int in = cfg->serial_mode == SERIAL_STDIO ? STDIN_FILENO : -1;
+		int out = cfg->serial_mode == SERIAL_STDIO ? STDOUT_FILENO : vm->serial_file_fd;
+
+		r = virtio_console_create(in, out, &vm->mem, &vdev);
+		if (r)
+			return vm_fail(err, false, "virtio-console: %s", strerror(-r));
+		if (vm_attach_virtio(vm, vdev, "virtio-console", -1, "serial", err))
+			return -1;
+	}
+	return 0;
+}
+
+static int vm_register_pci_windows(struct vm *vm, struct vm_error *err)
+{
+	struct pci_window w[PCI_MAX_WINDOWS];
+	unsigned n = pci_root_windows(vm->pci, w);
+
+	for (unsigned i = 0; i < n; i++) {
+		int r = bus_register(w[i].pio ? &vm->pio : &vm->mmio, w[i].base, w[i].size, w[i].ops,
+				     w[i].opaque, w[i].name);
+
+		if (r)
+			return vm_fail(err, false, "PCI window %s at %#llx: %s", w[i].name,
+				       (unsigned long long)w[i].base, strerror(-r));
+	}
+	return 0;
+}
+
+int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err)
+{
+	struct irq_line intx = { vm_set_irq_level, vm, 0 };
+	int r;
+
+	vm_irq_init(&vm->irq, vm->vm_fd);
+	vm->irq_ready = true;
+	ged_init(&vm->ged, (struct irq_line){ vm_set_irq_level, vm, X86_GED_GSI });
+	vm->ged_ready = true;
+	r = bus_register(&vm->mmio, X86_GED_ADDR, ACPI_GED_REG_SIZE, &ged_ops, &vm->ged, "ged");
+	if (r)
+		return vm_fail(err, false, "GED: %s", strerror(-r));
+	if (!boot_args_have(boot_args, "pci=off")) {
+		struct pci_root_cfg rc;
+
+		r = pci_root_cfg_x86(&rc, vm_nr_root_buses(vm->cfg), intx);
+		if (!r)
+			r = pci_root_create(&rc, &vm->pci);
+		if (r)
+			return vm_fail(err, false, "creating the PCIe root complex: %s", strerror(-r));
+	} else if (vm->cfg->nr_drives || vm->cfg->entropy || vm->cfg->console_device == CONSOLE_VIRTIO) {
+		log_info("boot_args has pci=off: virtio devices use the virtio-mmio transport");
+	}
+	if (vm_create_drives(vm, err) || vm_create_other_virtio(vm, err))
+		return -1;
+	return vm->pci ? vm_register_pci_windows(vm, err) : 0;
+}
+
+/* The command line the guest gets: the config's, plus root= and virtio-mmio devices. */
+char *vm_build_cmdline(const struct vm *vm, const char *boot_args)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	size_t cap = strlen(boot_args) + 128 + vm->nr_mmio * 64;
+	char *s = malloc(cap);
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = (size_t)snprintf(s, cap, "%s", boot_args);
+	for (unsigned i = 0; i < cfg->nr_drives; i++) {
+		const struct skiff_drive *d = &cfg->drives[i];
+
+		if (!d->is_root_device || boot_args_have(boot_args, "root=") || strstr(boot_args, "root="))
+			continue;
+		if (d->partuuid)
+			n += (size_t)snprintf(s + n, cap - n, " root=PARTUUID=%s", d->partuuid);
+		else
+			n += (size_t)snprintf(s + n, cap - n, " root=/dev/vda");
+		n += (size_t)snprintf(s + n, cap - n, d->is_read_only ? " ro" : " rw");
+	}
+	for (unsigned i = 0; i < vm->nr_virtio; i++) {
+		if (!vm->virtio[i].mmio)
+			continue;
+		s[n++] = ' ';
+		n += (size_t)virtio_mmio_cmdline(vm->virtio[i].mmio, s + n, cap - n);
+	}
+	return s;
+}
+
+/* Fill the PCI and GED parts of the ACPI params; hosts is VM-owned storage. */
+int vm_acpi_io_params(struct vm *vm, struct acpi_x86_params *p)
+{
+	unsigned n = vm->pci ? pci_root_nr_buses(vm->pci) : 0;
+
+	p->ged_addr = X86_GED_ADDR;
+	p->ged_gsi = X86_GED_GSI;
+	if (!n)
+		return 0;
+	vm->acpi_hosts = calloc(n, sizeof(*vm->acpi_hosts));
+	if (!vm->acpi_hosts)
+		return -ENOMEM;
+	for (unsigned k = 0; k < n; k++) {
+		struct acpi_pci_host *h = &vm->acpi_hosts[k];
+		struct pci_root_bus_info bi;
+		int r = pci_root_bus_info(vm->pci, k, &bi);
+
+		if (r)
+			return r;
+		*h = (struct acpi_pci_host){
+			.bus_start = bi.bus_start, .bus_end = bi.bus_end, .ecam_base = bi.ecam_base,
+			.mmio32_base = bi.mmio32_base, .mmio32_size = bi.mmio32_size,
+			.mmio64_base = bi.mmio64_base, .mmio64_size = bi.mmio64_size,
+			.io_base = bi.io_base, .io_size = bi.io_size,
+		};
+		for (unsigned d = 0; d < ACPI_PCI_SLOTS; d++)
+			for (unsigned pin = 0; pin < 4; pin++)
+				h->prt_gsi[d][pin] = pci_root_intx_gsi(vm->pci, d, pin);
+	}
+	p->nr_pci_hosts = n;
+	p->pci_hosts = vm->acpi_hosts;
+	return 0;
+}
+
+/* After the vCPUs have stopped: devices drain and sync their I/O here. */
+void vm_destroy_io(struct vm *vm)
+{
+	for (unsigned i = vm->nr_virtio; i-- > 0;) {
+		struct vm_virtio_dev *d = &vm->virtio[i];
+
+		if (d->pci)
+			virtio_pci_destroy(d->pci);
+		if (d->mmio)
+			virtio_mmio_destroy(d->mmio);
+		virtio_device_destroy(d->vdev);
+	}
+	vm->nr_virtio = 0;
+	if (vm->pci)
+		pci_root_destroy(vm->pci);
+	vm->pci = NULL;
+	free(vm->acpi_hosts);
+	vm->acpi_hosts = NULL;
+	if (vm->ged_ready)
+		ged_destroy(&vm->ged);
+	if (vm->irq_ready)
+		vm_irq_destroy(&vm->irq);
+	vm->ged_ready = vm->irq_ready = false;
+}
