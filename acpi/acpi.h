@@ -40,6 +40,12 @@ struct acpi_pci_host {
 #define ACPI_GED_REG_SIZE          4
 #define ACPI_GED_EVT_POWER_BUTTON  (1u << 1)
 
+/* A virtio-mmio device (LNRO0005): its register window and GSI (edge, active-high). */
+struct acpi_virtio_mmio {
+	uint32_t base, size;
+	uint32_t gsi;
+};
+
 struct acpi_x86_params {
 	unsigned nr_cpus;            /* one Processor Local APIC entry each, APIC IDs 0..n-1 */
 	uint64_t lapic_addr;         /* 0xFEE00000 */
@@ -62,6 +68,9 @@ struct acpi_x86_params {
 	/* PCIe host bridges (MCFG, DSDT); 0/NULL: no PCI. */
 	unsigned nr_pci_hosts;
 	const struct acpi_pci_host *pci_hosts;
+	/* virtio-mmio devices, described in the DSDT as \_SB.VRnn; 0/NULL: none. */
+	unsigned nr_virtio_mmio;
+	const struct acpi_virtio_mmio *virtio_mmio;
 	/* GED + power button; ged_addr 0 leaves them out. */
 	uint64_t ged_addr;
 	uint32_t ged_gsi;

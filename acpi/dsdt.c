@@ -20,6 +20,14 @@
  *           IRQNoFlags () { irq }
  *         })
  *       }
+ *       Device (VR00) {                       // per virtio-mmio device
+ *         Name (_HID, "LNRO0005")
+ *         Name (_UID, index)
+ *         Name (_CRS, ResourceTemplate () {
+ *           Memory32Fixed (ReadWrite, base, size)
+ *           Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { gsi }
+ *         })
+ *       }
  *       Device (PEVT) {                       // if pvpanic_port
  *         Name (_HID, "QEMU0001")
  *         Name (_CRS, ResourceTemplate () { IO (Decode16, port, port, 0x01, 0x01) })
@@ -61,6 +69,29 @@ static void rtc(struct aml_buf *b, const struct acpi_x86_params *p)
 	aml_resource_begin(b);
 	aml_rs_io(b, true, p->rtc_port, p->rtc_port, 1, 2);
 	aml_rs_irq_noflags(b, (uint16_t)(1u << p->rtc_irq));
+	aml_end(b);
+	aml_end(b);
+}
+
+/*
+ * virtio-mmio devices the way Firecracker describes them: the guest finds
+ * them through ACPI (no virtio_mmio.device= on the command line) and maps
+ * their GSIs through the IOAPIC like any other ACPI interrupt.
+ */
+static void virtio_mmio_dev(struct aml_buf *b, const struct acpi_virtio_mmio *v, unsigned index)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char name[5] = { 'V', 'R', hex[index >> 4 & 15], hex[index & 15], 0 };
+
+	aml_device_begin(b, name);
+	aml_name(b, "_HID");
+	aml_string(b, "LNRO0005");
+	aml_name(b, "_UID");
+	aml_integer(b, index);
+	aml_name(b, "_CRS");
+	aml_resource_begin(b);
+	aml_rs_memory32_fixed(b, true, v->base, v->size);
+	aml_rs_interrupt(b, true, false, false, false, v->gsi);
 	aml_end(b);
 	aml_end(b);
 }
@@ -107,6 +138,8 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
 			rtc(b, p);
 		if (p->pvpanic_port)
 			pvpanic(b, p);
+		for (unsigned i = 0; i < p->nr_virtio_mmio; i++)
+			virtio_mmio_dev(b, &p->virtio_mmio[i], i);
 		acpi_dsdt_pci(b, p);
 		acpi_dsdt_ged(b, p);
 		aml_end(b);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "acpi.h"
 #include "devices.h"
 #include "irq.h"
 #include "pci.h"
@@ -22,6 +23,7 @@ struct vcpu {
 };
 
 #define VM_MAX_VIRTIO 32
+#define VM_MAX_MMIO 16
 
 struct vm_virtio_dev {
 	struct virtio_device *vdev;
@@ -64,6 +66,8 @@ struct vm {
 	struct pci_root *pci;      /* NULL with pci=off */
 	struct acpi_pci_host *acpi_hosts;
 	unsigned nr_virtio, nr_mmio;
+	unsigned mmio_gsi[VM_MAX_MMIO];
+	struct acpi_virtio_mmio acpi_mmio[VM_MAX_MMIO];
 	struct vm_virtio_dev virtio[VM_MAX_VIRTIO];
 
 	/* Stopping: the first reason wins; stop_efd wakes the main loop. */

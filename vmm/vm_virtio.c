@@ -72,6 +72,7 @@ static int vm_attach_virtio(struct vm *vm, struct virtio_device *vdev, const cha
 	{
 		uint64_t base = X86_VIRTIO_MMIO_BASE + vm->nr_mmio * X86_VIRTIO_MMIO_STRIDE;
 
+		vm->mmio_gsi[vm->nr_mmio] = mmio_gsis[vm->nr_mmio];
 		r = virtio_mmio_create(vdev, base, mmio_gsis[vm->nr_mmio], &vm->irq.ops, &d->mmio);
 		if (!r)
 			r = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, d->mmio, name);
@@ -179,11 +180,11 @@ int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err)
 	return vm->pci ? vm_register_pci_windows(vm, err) : 0;
 }
 
-/* The command line the guest gets: the config's, plus root= and virtio-mmio devices. */
+/* The command line the guest gets: the config's, plus root= for the root drive. */
 char *vm_build_cmdline(const struct vm *vm, const char *boot_args)
 {
 	const struct skiff_config *cfg = vm->cfg;
-	size_t cap = strlen(boot_args) + 128 + vm->nr_mmio * 64;
+	size_t cap = strlen(boot_args) + 128;
 	char *s = malloc(cap);
 	size_t n;
 
@@ -201,12 +202,6 @@ char *vm_build_cmdline(const struct vm *vm, const char *boot_args)
 			n += (size_t)snprintf(s + n, cap - n, " root=/dev/vda");
 		n += (size_t)snprintf(s + n, cap - n, d->is_read_only ? " ro" : " rw");
 	}
-	for (unsigned i = 0; i < vm->nr_virtio; i++) {
-		if (!vm->virtio[i].mmio)
-			continue;
-		s[n++] = ' ';
-		n += (size_t)virtio_mmio_cmdline(vm->virtio[i].mmio, s + n, cap - n);
-	}
 	return s;
 }
 
@@ -217,6 +212,12 @@ int vm_acpi_io_params(struct vm *vm, struct acpi_x86_params *p)
 
 	p->ged_addr = X86_GED_ADDR;
 	p->ged_gsi = X86_GED_GSI;
+	for (unsigned i = 0; i < vm->nr_mmio; i++)
+		vm->acpi_mmio[i] = (struct acpi_virtio_mmio){
+			(uint32_t)(X86_VIRTIO_MMIO_BASE + i * X86_VIRTIO_MMIO_STRIDE), VIRTIO_MMIO_SIZE, vm->mmio_gsi[i],
+		};
+	p->nr_virtio_mmio = vm->nr_mmio;
+	p->virtio_mmio = vm->acpi_mmio;
 	if (!n)
 		return 0;
 	vm->acpi_hosts = calloc(n, sizeof(*vm->acpi_hosts));
