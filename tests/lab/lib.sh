@@ -11,7 +11,7 @@
 #   SKIFF_LAB_DIR     the build-local lab dir (default build/lab): holds the
 #                     guest initramfs and the ELF vmlinux (lab_prepare)
 #   SKIFF_GUEST_KERNEL  L2 bzImage (default: the lab kernel)
-#   SKIFF_VM_TIMEOUT  seconds one VM run may take (default 120)
+#   SKIFF_VM_TIMEOUT  seconds one VM run may take (default 200)
 # shellcheck shell=bash
 
 LAB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)
@@ -23,7 +23,7 @@ GUEST_KERNEL=${SKIFF_GUEST_KERNEL:-${SKIFF_LAB_KERNEL:-$REPO/../shared/lab/bzIma
 GUEST_INITRD=$LAB_DIR/guest-initramfs.cpio.gz
 GUEST_VMLINUX=$LAB_DIR/vmlinux-7.2-lab
 VMLINUX_GZ=${SKIFF_LAB_VMLINUX_GZ:-$REPO/../shared/lab/vmlinux-7.2-lab.gz}
-VM_TIMEOUT=${SKIFF_VM_TIMEOUT:-120}
+VM_TIMEOUT=${SKIFF_VM_TIMEOUT:-200}
 # The base kernel command line every test uses.
 BASE_ARGS="console=ttyS0 reboot=k panic=-1 quiet loglevel=4 no_timer_check"
 

@@ -10,10 +10,12 @@ IFS= read -r line || line=
 log "line: $line"
 write_config "$WORK/vm.json" --action echo-stdin
 OUT=$WORK/vm.out
-mkfifo "$WORK/in"
-timeout -k 5 "$VM_TIMEOUT" $(vm_cmd "$WORK/vm.json") <"$WORK/in" >"$OUT.raw" 2>&1 &
+# the fifo lives on a local fs (/tmp is a tmpfs in L1): 9p has no fifos
+fifodir=$(mktemp -d "${TMPDIR:-/tmp}/skiff-stdin.XXXXXX") || exit 1
+mkfifo "$fifodir/in" || { fail "mkfifo failed"; finish; }
+timeout -k 5 "$VM_TIMEOUT" $(vm_cmd "$WORK/vm.json") <"$fifodir/in" >"$OUT.raw" 2>&1 &
 pid=$!
-exec 3>"$WORK/in"   # keep the writer open: no EOF on skiff's stdin
+exec 3>"$fifodir/in"   # keep the writer open: no EOF on skiff's stdin
 if wait_for_line "$OUT.raw" '^SKIFF-STDIN-READY' "$VM_TIMEOUT" "$pid"; then
     sleep 0.5
     printf '%s\n' "$line" >&3
@@ -22,6 +24,7 @@ else
 fi
 wait_pid "$pid" 60
 exec 3>&-
+rm -rf "$fifodir"
 tr -d '\r' <"$OUT.raw" >"$OUT"
 log "VMM exit $RC"
 expect_rc 0
