@@ -19,7 +19,7 @@ enum {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: skiff --config FILE.json [--log-level LEVEL] [--check-config]\n"
+	fputs("Usage: skiff --config FILE.json [--log-level LEVEL] [--check-config | --dump-acpi DIR]\n"
 	      "       skiff --help | --version\n"
 	      "\n"
 	      "Boot a microVM described by a Firecracker-style JSON config.\n"
@@ -27,6 +27,7 @@ static void usage(FILE *out)
 	      "  -c, --config FILE     VM configuration (see docs/config.md)\n"
 	      "  -l, --log-level LEVEL error, warn, info (default) or debug\n"
 	      "      --check-config    only parse and check the config, then exit\n"
+	      "      --dump-acpi DIR   build the VM, write the ACPI tables it would get to DIR/<SIG>.dat, exit\n"
 	      "  -h, --help            show this help\n"
 	      "  -V, --version         show the version\n"
 	      "\n"
@@ -94,6 +95,26 @@ static int run_vm(const struct skiff_config *cfg)
 	return vm_stop_exit_status(reason);
 }
 
+/* Build the VM (KVM objects included, so the tables are exactly the guest's) but do not run it. */
+static int dump_acpi(const struct skiff_config *cfg, const char *dir)
+{
+	struct vm_error err = { 0 };
+	struct vm *vm;
+	int r;
+
+	if (vm_create(cfg, &vm, &err)) {
+		fprintf(stderr, "skiff: %s\n", err.msg);
+		return err.is_config ? EXIT_USAGE : EXIT_VMM_FAILURE;
+	}
+	r = vm_dump_acpi(vm, dir);
+	vm_destroy(vm);
+	if (r) {
+		fprintf(stderr, "skiff: --dump-acpi %s: %s\n", dir, strerror(-r));
+		return EXIT_VMM_FAILURE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -102,6 +123,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "dump-acpi", required_argument, NULL, 'A' },
 		{ 0 },
 	};
 	const char *config_path = NULL;
@@ -109,6 +131,7 @@ int main(int argc, char **argv)
 	char msg[CONFIG_ERR_MAX];
 	enum log_level level = LOG_INFO;
 	bool check_only = false;
+	const char *dump_acpi_dir = NULL;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
@@ -127,6 +150,9 @@ int main(int argc, char **argv)
 			return 0;
 		case 'C':
 			check_only = true;
+			break;
+		case 'A':
+			dump_acpi_dir = optarg;
 			break;
 		case 'V':
 			printf("skiff %s\n", SKIFF_VERSION);
@@ -155,6 +181,11 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", config_path);
 		config_free(&cfg);
 		return 0;
+	}
+	if (dump_acpi_dir) {
+		status = dump_acpi(&cfg, dump_acpi_dir);
+		config_free(&cfg);
+		return status;
 	}
 	if (!getenv("SKIFF_SKIP_KVM_CHECK") && !host_kvm_usable(msg, sizeof(msg))) {
 		fprintf(stderr, "skiff: %s\n", msg);

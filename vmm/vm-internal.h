@@ -48,6 +48,7 @@ struct vm {
 	struct boot_entry entry;
 	struct mapped_file kernel, initrd;
 	char *cmdline;             /* what the guest kernel gets */
+	struct acpi_layout acpi;   /* the tables, in guest memory at X86_ACPI_TABLES_ADDR */
 
 	struct serial8250 com1;
 	bool com1_ready;

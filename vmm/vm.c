@@ -206,7 +206,6 @@ static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err
 		.pvpanic_port = X86_PORT_PVPANIC,
 	};
 	uint8_t *buf = gmem_slice(&vm->mem, X86_ACPI_TABLES_ADDR, X86_ACPI_TABLES_SIZE);
-	struct acpi_layout layout;
 	int r;
 
 	if (!buf)
@@ -214,10 +213,10 @@ static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err
 	r = vm_acpi_io_params(vm, &p);
 	if (r)
 		return vm_fail(err, false, "describing PCI to ACPI: %s", strerror(-r));
-	r = acpi_build_x86(&p, X86_ACPI_TABLES_ADDR, buf, X86_ACPI_TABLES_SIZE, &layout);
+	r = acpi_build_x86(&p, X86_ACPI_TABLES_ADDR, buf, X86_ACPI_TABLES_SIZE, &vm->acpi);
 	if (r)
 		return vm_fail(err, false, "building the ACPI tables: %s", strerror(-r));
-	*ret_rsdp = layout.rsdp_gpa;
+	*ret_rsdp = vm->acpi.rsdp_gpa;
 	return 0;
 }
 
@@ -331,6 +330,13 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 fail:
 	vm_destroy(vm);
 	return -1;
+}
+
+int vm_dump_acpi(const struct vm *vm, const char *dir)
+{
+	const uint8_t *buf = gmem_slice(&vm->mem, X86_ACPI_TABLES_ADDR, X86_ACPI_TABLES_SIZE);
+
+	return buf ? acpi_write_tables(&vm->acpi, buf, dir) : -EFAULT;
 }
 
 void vm_destroy(struct vm *vm)

@@ -25,6 +25,8 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 /* Run until the guest or a signal stops it. */
 int vm_run(struct vm *vm, enum vm_stop_reason *ret_reason);
 void vm_destroy(struct vm *vm);
+/* Write the guest's ACPI tables to DIR/<SIG>.dat (the VM need not run). */
+int vm_dump_acpi(const struct vm *vm, const char *dir);
 
 /* Whether this host's /dev/kvm can run a standard Linux guest; if not, why. */
 bool host_kvm_usable(char *why, size_t whylen);
