@@ -713,6 +713,16 @@ static int parse_drive_root_bus(struct ctx *c, const struct jpath *p, json_t *v,
 	return rc;
 }
 
+static int parse_drive_slot(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	json_int_t n = 0;
+	int rc = get_int_range(c, p, v, 0, 31, &n);
+
+	if (rc == 0)
+		((struct skiff_drive *)out)->slot = (int)n;
+	return rc;
+}
+
 static int parse_drive_num_queues(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 {
 	json_int_t n = 0;
@@ -734,6 +744,7 @@ static const struct field drive_fields[] = {
 	{ "rate_limiter", parse_null_only, false },
 	{ "socket", parse_null_only, false },
 	{ "root_bus", parse_drive_root_bus, false },
+	{ "slot", parse_drive_slot, false },
 	{ "num_queues", parse_drive_num_queues, false },
 };
 
@@ -791,6 +802,7 @@ static int parse_drives(struct ctx *c, const struct jpath *p, json_t *v, void *o
 		const struct jpath elem = { .parent = p, .index = i };
 
 		drives[i].root_bus = -1;
+		drives[i].slot = -1;
 		drives[i].num_queues = 1;
 		rc = parse_object(c, &elem, json_array_get(v, i), drive_fields, ARRAY_LEN(drive_fields), &drives[i]);
 	}

@@ -40,6 +40,7 @@ struct skiff_drive {
 	char *partuuid;         /* root=PARTUUID=... when the root device has one */
 	enum drive_cache cache_type;
 	int root_bus;           /* skiff: PCIe root bus index, -1 = default (0) */
+	int slot;               /* skiff: PCI slot on that bus, -1 = first free */
 	unsigned num_queues;    /* skiff: 1..16, default 1 */
 };
 

@@ -561,7 +561,7 @@ int virtio_pci_create(struct pci_root *root, unsigned bus_index, int slot,
 	*ret = vp;
 	return 0;
 fail:
-	log_error("%s: virtio-pci: %s", vp->func.name, strerror(-r));
+	/* The caller reports it: it knows which config entry asked for this. */
 	close_kicks(vdev);
 	pci_func_destroy(&vp->func);
 	free(vp);

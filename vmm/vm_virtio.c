@@ -38,7 +38,7 @@ static unsigned vm_nr_root_buses(const struct skiff_config *cfg)
 }
 
 static int vm_attach_virtio(struct vm *vm, struct virtio_device *vdev, const char *name, int root_bus,
-			    const char *cfg_path, struct vm_error *err)
+			    int slot, const char *cfg_path, struct vm_error *err)
 {
 	static const unsigned mmio_gsis[] = X86_VIRTIO_MMIO_GSIS;
 	struct vm_virtio_dev *d;
@@ -55,7 +55,10 @@ static int vm_attach_virtio(struct vm *vm, struct virtio_device *vdev, const cha
 	if (vm->pci) {
 		unsigned bus = root_bus < 0 ? 0 : (unsigned)root_bus;
 
-		r = virtio_pci_create(vm->pci, bus, -1, vdev, &vm->irq.ops, &d->pci);
+		r = virtio_pci_create(vm->pci, bus, slot, vdev, &vm->irq.ops, &d->pci);
+		if (r == -EBUSY)
+			return vm_fail(err, true, "%s: %s.slot: slot %d on root bus %u is already taken by another device",
+				       vm->cfg->source, cfg_path, slot, bus);
 		if (r == -ENOSPC)
 			return vm_fail(err, true, "%s: %s: no free slot or BAR space left on root bus %u",
 				       vm->cfg->source, cfg_path, bus);
@@ -63,9 +66,9 @@ static int vm_attach_virtio(struct vm *vm, struct virtio_device *vdev, const cha
 			return vm_fail(err, false, "%s: virtio-pci: %s", name, strerror(-r));
 		return 0;
 	}
-	if (root_bus > 0)
-		return vm_fail(err, true, "%s: %s.root_bus: the guest runs with pci=off, so there are no PCIe root buses",
-			       vm->cfg->source, cfg_path);
+	if (root_bus > 0 || slot >= 0)
+		return vm_fail(err, true, "%s: %s.%s: the guest runs with pci=off, so there are no PCIe root buses",
+			       vm->cfg->source, cfg_path, root_bus > 0 ? "root_bus" : "slot");
 	if (vm->nr_mmio == ARRAY_SIZE(mmio_gsis))
 		return vm_fail(err, true, "%s: %s: at most %zu virtio-mmio devices with pci=off", vm->cfg->source,
 			       cfg_path, ARRAY_SIZE(mmio_gsis));
@@ -103,7 +106,7 @@ static int vm_create_drives(struct vm *vm, struct vm_error *err)
 			snprintf(path, sizeof(path), "drives[%u]", i);
 			if (virtio_blk_create(&p, &vm->mem, &vdev, msg, sizeof(msg)))
 				return vm_fail(err, true, "%s: %s.path_on_host: %s", cfg->source, path, msg);
-			if (vm_attach_virtio(vm, vdev, dr->drive_id, dr->root_bus, path, err))
+			if (vm_attach_virtio(vm, vdev, dr->drive_id, dr->root_bus, dr->slot, path, err))
 				return -1;
 		}
 	}
@@ -120,7 +123,7 @@ static int vm_create_other_virtio(struct vm *vm, struct vm_error *err)
 		r = virtio_rng_create(&vm->mem, &vdev);
 		if (r)
 			return vm_fail(err, false, "virtio-rng: %s", strerror(-r));
-		if (vm_attach_virtio(vm, vdev, "virtio-rng", -1, "entropy", err))
+		if (vm_attach_virtio(vm, vdev, "virtio-rng", -1, -1, "entropy", err))
 			return -1;
 	}
 	if (cfg->console_device == CONSOLE_VIRTIO && cfg->serial_mode != SERIAL_OFF) {
@@ -130,7 +133,7 @@ static int vm_create_other_virtio(struct vm *vm, struct vm_error *err)
 		r = virtio_console_create(in, out, &vm->mem, &vdev);
 		if (r)
 			return vm_fail(err, false, "virtio-console: %s", strerror(-r));
-		if (vm_attach_virtio(vm, vdev, "virtio-console", -1, "serial", err))
+		if (vm_attach_virtio(vm, vdev, "virtio-console", -1, -1, "serial", err))
 			return -1;
 	}
 	return 0;

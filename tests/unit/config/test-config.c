@@ -160,6 +160,8 @@ static const struct bad bad_cases[] = {
 	  "vm.json: drives[0].socket: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"root_bus\": 16") "]}",
 	  "vm.json: drives[0].root_bus: must be 0..15, got 16" },
+	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"slot\": 32") "]}",
+	  "vm.json: drives[0].slot: must be 0..31, got 32" },
 	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"num_queues\": 0") "]}",
 	  "vm.json: drives[0].num_queues: must be 1..16, got 0" },
 	{ __LINE__, "{" MIN ", \"drives\": [" DRV(", \"path\": \"x\"") "]}",
@@ -332,7 +334,8 @@ static void test_good_devices(void)
 		CHECK(streq_null(cfg.drives[0].partuuid, "1234-01"), "drive 0 partuuid");
 		CHECK(cfg.drives[0].cache_type == DRIVE_CACHE_WRITEBACK && cfg.drives[0].num_queues == 4,
 		      "drive 0 cache/queues");
-		CHECK(cfg.drives[0].root_bus == -1 && !cfg.drives[0].is_read_only, "drive 0 defaults");
+		CHECK(cfg.drives[0].root_bus == -1 && cfg.drives[0].slot == -1 && !cfg.drives[0].is_read_only,
+		      "drive 0 defaults");
 		CHECK(streq_null(cfg.drives[1].path_on_host, "d.img") && cfg.drives[1].is_read_only, "drive 1");
 		CHECK(cfg.drives[1].root_bus == 2 && cfg.drives[1].num_queues == 1 &&
 		      cfg.drives[1].cache_type == DRIVE_CACHE_UNSAFE, "drive 1 bus/defaults");

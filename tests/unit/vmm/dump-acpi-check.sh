@@ -102,5 +102,22 @@ rc=$?
 [ $rc -eq 2 ] || fail "root_bus with pci=off: exit $rc, expected 2"
 echo "$out" | grep -q 'drives\[1\]\.root_bus: the guest runs with pci=off' || fail "message: $out"
 
+# expect_error NAME JSON_SED MESSAGE_REGEX: a config error is one line and exit status 2.
+expect_error() {
+	case=$1
+	sed "$2" "$tmp/pci.json" > "$tmp/$1.json"
+	out=$(SKIFF_SKIP_KVM_CHECK=1 "$skiff" --config "$tmp/$1.json" --dump-acpi "$tmp/$1" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] || fail "exit $rc, expected 2 ($out)"
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "more than one line: $out"
+	printf '%s\n' "$out" | grep -q -E "$3" || fail "message: $out"
+}
+expect_error missing-image "s|$tmp/b.img|$tmp/nope.img|" \
+	"missing-image.json: drives\[1\]\.path_on_host: .*nope\.img.*(not found|No such file)"
+expect_error slot-taken 's|"is_read_only": true|"is_read_only": true, "slot": 0|' \
+	'drives\[2\]\.slot: slot 0 on root bus 0 is already taken'
+expect_error missing-kernel "s|$kernel|$tmp/no-kernel|" \
+	'boot-source\.kernel_image_path: .*no-kernel: No such file or directory'
+
 [ $failures -eq 0 ] || { echo "dump-acpi-check: $failures failure(s)" >&2; exit 1; }
 echo "dump-acpi-check: all checks passed"
