@@ -9,18 +9,8 @@
 
 #include "acpi.h"
 #include "aml.h"
+#include "check.h"
 #include "tables.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                              \
-			failures++;                                                  \
-		}                                                                    \
-	} while (0)
 
 #define BASE_GPA 0xe0000ull
 
@@ -83,16 +73,14 @@ static struct acpi_x86_params default_params(unsigned nr_cpus)
 static const uint8_t *table_at(const uint8_t *buf, const struct acpi_layout *lay, uint64_t gpa,
 			       const char *sig)
 {
-	if (gpa < BASE_GPA || gpa - BASE_GPA + 36 > lay->used) {
+	if (!check_ok(gpa >= BASE_GPA && gpa - BASE_GPA + 36 <= lay->used)) {
 		fprintf(stderr, "pointer 0x%" PRIx64 " to %s outside the tables\n", gpa, sig);
-		failures++;
 		return NULL;
 	}
 	const uint8_t *t = buf + (gpa - BASE_GPA);
-	if (memcmp(t, sig, 4)) {
+	if (!check_ok(memcmp(t, sig, 4) == 0)) {
 		fprintf(stderr, "pointer 0x%" PRIx64 " should be %s, found %.4s\n", gpa, sig,
 			(const char *)t);
-		failures++;
 		return NULL;
 	}
 	CHECK(gpa - BASE_GPA + rd32(t + 4) <= lay->used);
@@ -257,13 +245,11 @@ static void check_enospc(void)
 		int err = acpi_build_x86(&p, BASE_GPA, buf, len, &r);
 		CHECK(err == -ENOSPC);
 		CHECK(r.used == need);
-		for (size_t i = 0; i < sizeof(buf); i++) {
-			if (buf[i] != 0x5a) {
-				fprintf(stderr, "len %zu: byte %zu written\n", len, i);
-				failures++;
-				break;
-			}
-		}
+		size_t i = 0;
+		while (i < sizeof(buf) && buf[i] == 0x5a)
+			i++;
+		if (!check_ok(i == sizeof(buf)))
+			fprintf(stderr, "len %zu: byte %zu written\n", len, i);
 	}
 	/* Exactly enough space works and produces the same bytes. */
 	memset(buf, 0x5a, sizeof(buf));
@@ -320,13 +306,12 @@ static void check_einval(void)
 static void expect_aml(struct aml_buf *b, const uint8_t *want, size_t n, int line)
 {
 	int err = aml_finish(b);
-	if (err || b->len != n || memcmp(b->data, want, n)) {
+	if (!check_ok(!err && b->len == n && !memcmp(b->data, want, n))) {
 		fprintf(stderr, "%s:%d: AML mismatch (err %d, len %zu, want %zu):", __FILE__, line,
 			err, b->len, n);
 		for (size_t i = 0; i < b->len && !err; i++)
 			fprintf(stderr, " %02x", b->data[i]);
 		fprintf(stderr, "\n");
-		failures++;
 	}
 	aml_free(b);
 	aml_init(b);
@@ -589,10 +574,5 @@ int main(void)
 	check_aml();
 	check_pci();
 
-	if (failures) {
-		fprintf(stderr, "acpi-tables: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("acpi-tables: all checks passed\n");
-	return 0;
+	return check_summary("acpi-tables");
 }

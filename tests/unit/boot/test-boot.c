@@ -15,31 +15,12 @@
 #include <string.h>
 
 #include "boot.h"
+#include "check.h"
 #include "layout.h"
 #include "synth.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
-
-static int failures;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                   \
-	do {                                                                             \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-		if (a_ != b_) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%#llx != %#llx)\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);                     \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
 
 /* rc must be -EINVAL and err exactly the formatted message. */
 static void check_err_at(int line, const char *what, int rc, const char *err, const char *fmt, ...)
@@ -52,11 +33,9 @@ static void check_err_at(int line, const char *what, int rc, const char *err, co
 	va_start(ap, fmt);
 	vsnprintf(want, sizeof(want), fmt, ap);
 	va_end(ap);
-	if (rc != -EINVAL || strcmp(err, want) != 0) {
+	if (!check_ok(rc == -EINVAL && strcmp(err, want) == 0))
 		fprintf(stderr, "%s:%d: %s: got rc %d \"%s\", want -EINVAL \"%s\"\n", __FILE__, line, what,
 			rc, rc ? err : "", want);
-		failures++;
-	}
 }
 #define CHECK_ERR(what, rc, err, ...) check_err_at(__LINE__, what, rc, err, __VA_ARGS__)
 
@@ -806,10 +785,5 @@ int main(int argc, char **argv)
 
 	gmem_destroy(&gm128);
 	gmem_destroy(&gm_hole);
-	if (failures) {
-		fprintf(stderr, "test-boot: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-boot: all checks passed\n");
-	return 0;
+	return check_summary("test-boot");
 }

@@ -8,30 +8,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "core.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
-
-static int failures;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                   \
-	do {                                                                             \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-		if (a_ != b_) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%#llx != %#llx)\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);                     \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
 
 /* ---- gmem ---- */
 
@@ -336,10 +317,5 @@ int main(void)
 	test_gmem_slice();
 	test_bus();
 	test_evloop();
-	if (failures) {
-		fprintf(stderr, "test-core: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-core: all checks passed\n");
-	return 0;
+	return check_summary("test-core");
 }

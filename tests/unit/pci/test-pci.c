@@ -12,29 +12,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "layout.h"
 #include "pci.h"
 #include "virtio.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                   \
-	do {                                                                             \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-		if (a_ != b_) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%#llx != %#llx)\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);                     \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
 
 /* ---- fake vm_irq_ops ---------------------------------------------------------- */
 #define FAKE_MAX 64
@@ -1080,10 +1061,5 @@ int main(void)
 	test_virtio_pci_header();
 	test_virtio_pci_common();
 	test_virtio_pci_activate_fail_and_cfg_cap();
-	if (failures) {
-		fprintf(stderr, "test-pci: %d failure(s)\n", failures);
-		return 1;
-	}
-	printf("test-pci: ok\n");
-	return 0;
+	return check_summary("test-pci");
 }

@@ -370,10 +370,5 @@ int main(void)
 	test_multiqueue_and_reset();
 	test_feature_check();
 	unlink(path);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("virtio-blk: all tests passed\n");
-	return 0;
+	return check_summary("virtio-blk");
 }

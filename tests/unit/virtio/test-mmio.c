@@ -293,10 +293,5 @@ int main(void)
 	test_broken_ring(&gm);
 	test_console(&gm);
 	gmem_destroy(&gm);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("virtio-mmio: all tests passed\n");
-	return 0;
+	return check_summary("virtio-mmio");
 }

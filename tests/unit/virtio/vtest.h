@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Test helpers for virtio/: CHECK macros and a minimal split-ring
- * "driver" that lays out rings and buffers in a fake guest memory (a
- * memfd; no KVM needed) the way Linux's virtio_ring does.
+ * Test helpers for virtio/ (CHECK macros come from check.h): a minimal
+ * split-ring "driver" that lays out rings and buffers in a fake guest
+ * memory (a memfd; no KVM needed) the way Linux's virtio_ring does.
  */
 #ifndef SKIFF_TEST_VTEST_H
 #define SKIFF_TEST_VTEST_H
@@ -15,28 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "virtio.h"
 #include "virtq.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                   \
-	do {                                                                             \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-		if (a_ != b_) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%#llx != %#llx)\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);                     \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
 
 #define MiB (1ULL << 20)
 

@@ -10,19 +10,11 @@
 
 #include "vmm-priv.h"
 
-static int failures;
-
-#define CHECK_EQ(a, b)                                                                   \
-	do {                                                                             \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-		if (a_ != b_) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%#llx != %#llx) [%s]\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_, ctx);                \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
-
+/* Which table a failed check was on, appended to its message. */
 static char ctx[128] = "";
+
+#define CHECK_CONTEXT ctx
+#include "check.h"
 
 #define MAX_ENT 64
 #define BIT(n) (1u << (n))
@@ -337,9 +329,6 @@ static void test_sanitize_xsave(void)
 	}
 }
 
-#undef CHECK
-#define CHECK(cond) CHECK_EQ(!!(cond), 1)
-
 static void test_hide_xsave(void)
 {
 	struct kvm_cpuid2 *c = intel_table(1, 1, 1);
@@ -377,10 +366,5 @@ int main(void)
 	test_topology_large();
 	test_sanitize_xsave();
 	test_hide_xsave();
-	if (failures) {
-		fprintf(stderr, "test-cpuid: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-cpuid: all checks passed\n");
-	return 0;
+	return check_summary("test-cpuid");
 }
