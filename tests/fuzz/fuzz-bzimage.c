@@ -8,57 +8,49 @@
  * the entry untouched, successes give a parsed header that fits the input
  * and a zero page that describes what was loaded.
  */
-#include "boot.h"
+#include "fuzz-boot.h"
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+static const uint8_t initrd[5000] = { 1, 2, 3 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define MiB (1ULL << 20)
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static struct gmem guests[2];
-static int nr_guests;
-
-static void setup(void)
-{
-	if (nr_guests)
-		return;
-	if (gmem_create(&guests[0], 64 * MiB, 0xc0000000ULL) ||
-	    gmem_create(&guests[1], 48 * MiB, 16 * MiB))
-		abort();
-	nr_guests = 2;
-}
+struct loaded_ctx {
+	const uint8_t *data;
+	const struct bzimage_info *info;
+	int parsed;
+};
 
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void check_err(const char *err)
+static void check_loaded(const struct gmem *gm, const struct boot_entry *entry, void *arg)
 {
-	size_t len = strnlen(err, BOOT_ERR_MAX);
+	const struct loaded_ctx *l = arg;
+	const struct bzimage_info *info = l->info;
 
-	check(len > 0 && len < BOOT_ERR_MAX);
-	check(!strchr(err, '\n'));
+	check(l->parsed);
+	check(entry->mode == BOOT_ENTRY_LINUX64 && entry->rip == 0x100200 && entry->param_gpa == 0x7000);
+	const uint8_t *zp = gmem_slice(gm, 0x7000, 0x1000);
+	check(zp != NULL);
+	check(zp[0x210] == 0xff);
+	check(le32(zp + 0x228) == 0x20000);
+	uint32_t rd = le32(zp + 0x218), rd_size = le32(zp + 0x21c);
+	uint64_t top = (uint64_t)info->initrd_addr_max + 1;
+	check(rd_size == sizeof(initrd));
+	check((rd & 0xfff) == 0 && rd >= 0x100000 + (uint64_t)info->init_size);
+	check(rd + rd_size <= top && rd + rd_size <= gm->regions[0].size);
+	check(!memcmp(gmem_slice(gm, rd, rd_size), initrd, rd_size));
+	check(!memcmp(gmem_slice(gm, 0x100000, info->payload_size), l->data + info->setup_size,
+		      info->payload_size));
+	check(zp[0x1e8] == gm->nr_regions + 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t initrd[5000] = { 1, 2, 3 };
 	struct bzimage_info info;
 	char err[BOOT_ERR_MAX];
 	int parsed;
 
-	setup();
 	err[0] = '\0';
 	parsed = bzimage_parse(data, size, &info, err, sizeof(err)) == 0;
 	if (parsed) {
@@ -70,42 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_err(err);
 	}
 
-	for (int g = 0; g < nr_guests; g++) {
-		const struct gmem *gm = &guests[g];
-		struct boot_images im = {
-			.kernel = data, .kernel_len = size,
-			.initrd = initrd, .initrd_len = sizeof(initrd),
-			.cmdline = "console=ttyS0 reboot=k panic=1",
-			.rsdp_gpa = 0xe0000,
-		};
-		struct boot_entry entry, before;
-		int r;
+	const struct boot_images im = {
+		.kernel = data, .kernel_len = size,
+		.initrd = initrd, .initrd_len = sizeof(initrd),
+		.cmdline = "console=ttyS0 reboot=k panic=1",
+		.rsdp_gpa = 0xe0000,
+	};
+	struct loaded_ctx l = { .data = data, .info = &info, .parsed = parsed };
 
-		memset(&entry, 0x5a, sizeof(entry));
-		before = entry;
-		err[0] = '\0';
-		r = boot_load_linux(gm, &im, &entry, err, sizeof(err));
-		if (r) {
-			check(r == -EINVAL);
-			check_err(err);
-			check(!memcmp(&entry, &before, sizeof(entry)));
-			continue;
-		}
-		check(parsed);
-		check(entry.mode == BOOT_ENTRY_LINUX64 && entry.rip == 0x100200 && entry.param_gpa == 0x7000);
-		const uint8_t *zp = gmem_slice(gm, 0x7000, 0x1000);
-		check(zp != NULL);
-		check(zp[0x210] == 0xff);
-		check(le32(zp + 0x228) == 0x20000);
-		uint32_t rd = le32(zp + 0x218), rd_size = le32(zp + 0x21c);
-		uint64_t top = (uint64_t)info.initrd_addr_max + 1;
-		check(rd_size == sizeof(initrd));
-		check((rd & 0xfff) == 0 && rd >= 0x100000 + (uint64_t)info.init_size);
-		check(rd + rd_size <= top && rd + rd_size <= gm->regions[0].size);
-		check(!memcmp(gmem_slice(gm, rd, rd_size), initrd, rd_size));
-		check(!memcmp(gmem_slice(gm, 0x100000, info.payload_size), data + info.setup_size,
-			      info.payload_size));
-		check(zp[0x1e8] == gm->nr_regions + 2);
-	}
+	fuzz_load_guests(&im, check_loaded, &l);
 	return 0;
 }

@@ -8,52 +8,39 @@
  * untouched, parsed segments lie inside the input, and a successful load
  * leaves a valid hvm_start_info.
  */
-#include "boot.h"
+#include "fuzz-boot.h"
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+static const uint8_t initrd[3000] = { 9, 8, 7 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+struct loaded_ctx {
+	const struct pvh_info *info;
+	int parsed;
+};
 
-#define MiB (1ULL << 20)
-
-static void check(int cond)
+static void check_loaded(const struct gmem *gm, const struct boot_entry *entry, void *arg)
 {
-	if (!cond)
-		abort();
-}
+	const struct loaded_ctx *l = arg;
+	const struct pvh_info *info = l->info;
+	uint32_t si[14];
 
-static struct gmem guests[2];
-static int nr_guests;
+	check(l->parsed);
+	check(entry->mode == BOOT_ENTRY_PVH32 && entry->rip == info->entry && entry->param_gpa == 0x6000);
+	for (unsigned i = 0; i < info->nr_segments; i++) {
+		const struct pvh_segment *s = &info->segments[i];
 
-static void setup(void)
-{
-	if (nr_guests)
-		return;
-	if (gmem_create(&guests[0], 64 * MiB, 0xc0000000ULL) ||
-	    gmem_create(&guests[1], 48 * MiB, 16 * MiB))
-		abort();
-	nr_guests = 2;
-}
-
-static void check_err(const char *err)
-{
-	size_t len = strnlen(err, BOOT_ERR_MAX);
-
-	check(len > 0 && len < BOOT_ERR_MAX);
-	check(!strchr(err, '\n'));
+		check(s->paddr >= MiB && s->paddr + s->memsz <= gm->regions[0].size);
+	}
+	check(gmem_read(gm, 0x6000, si, sizeof(si)) == 0);
+	check(si[0] == 0x336ec578 && si[1] == 1 && si[3] == 1);
+	check(si[12] == gm->nr_regions + 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t initrd[3000] = { 9, 8, 7 };
 	struct pvh_info info;
 	char err[BOOT_ERR_MAX];
 	int parsed;
 
-	setup();
 	err[0] = '\0';
 	parsed = pvh_parse(data, size, &info, err, sizeof(err)) == 0;
 	if (parsed) {
@@ -68,38 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_err(err);
 	}
 
-	for (int g = 0; g < nr_guests; g++) {
-		const struct gmem *gm = &guests[g];
-		struct boot_images im = {
-			.kernel = data, .kernel_len = size,
-			.initrd = initrd, .initrd_len = sizeof(initrd),
-			.cmdline = "console=ttyS0",
-			.rsdp_gpa = 0xe0000,
-		};
-		struct boot_entry entry, before;
-		uint32_t si[14];
-		int r;
+	const struct boot_images im = {
+		.kernel = data, .kernel_len = size,
+		.initrd = initrd, .initrd_len = sizeof(initrd),
+		.cmdline = "console=ttyS0",
+		.rsdp_gpa = 0xe0000,
+	};
+	struct loaded_ctx l = { .info = &info, .parsed = parsed };
 
-		memset(&entry, 0x5a, sizeof(entry));
-		before = entry;
-		err[0] = '\0';
-		r = boot_load_linux(gm, &im, &entry, err, sizeof(err));
-		if (r) {
-			check(r == -EINVAL);
-			check_err(err);
-			check(!memcmp(&entry, &before, sizeof(entry)));
-			continue;
-		}
-		check(parsed);
-		check(entry.mode == BOOT_ENTRY_PVH32 && entry.rip == info.entry && entry.param_gpa == 0x6000);
-		for (unsigned i = 0; i < info.nr_segments; i++) {
-			const struct pvh_segment *s = &info.segments[i];
-
-			check(s->paddr >= MiB && s->paddr + s->memsz <= gm->regions[0].size);
-		}
-		check(gmem_read(gm, 0x6000, si, sizeof(si)) == 0);
-		check(si[0] == 0x336ec578 && si[1] == 1 && si[3] == 1);
-		check(si[12] == gm->nr_regions + 2);
-	}
+	fuzz_load_guests(&im, check_loaded, &l);
 	return 0;
 }
