@@ -229,44 +229,42 @@ bool virtq_enable_notify(struct virtq *vq)
 	return load16(&vq->avail[1], __ATOMIC_ACQUIRE) != vq->last_avail;
 }
 
-size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void *buf, size_t len)
+/*
+ * Copy len bytes between a flat buffer and the iovec's bytes from off on:
+ * into `to` when it is set, else from `from` into the iovec.
+ */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, void *to, const void *from, size_t len)
 {
 	size_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
+		uint8_t *seg;
 		size_t chunk;
 
 		if (off >= iov[i].iov_len) {
 			off -= iov[i].iov_len;
 			continue;
 		}
+		seg = (uint8_t *)iov[i].iov_base + off;
 		chunk = iov[i].iov_len - off;
 		if (chunk > len - done)
 			chunk = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, chunk);
+		if (to)
+			memcpy((uint8_t *)to + done, seg, chunk);
+		else
+			memcpy(seg, (const uint8_t *)from + done, chunk);
 		done += chunk;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, NULL, buf, len);
+}
+
 size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t chunk;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		chunk = iov[i].iov_len - off;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((uint8_t *)buf + done, (const uint8_t *)iov[i].iov_base + off, chunk);
-		done += chunk;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, buf, NULL, len);
 }
