@@ -69,6 +69,8 @@ int cfg_get_int_range(struct ctx *c, const struct jpath *p, json_t *v, json_int_
 		      json_int_t *dst);
 /* Boolean, null meaning false. */
 int cfg_get_bool(struct ctx *c, const struct jpath *p, json_t *v, bool *dst);
+/* A boolean that must be off (false or null); msg when it is true. */
+int cfg_get_bool_off(struct ctx *c, const struct jpath *p, json_t *v, const char *msg);
 
 struct cfg_enum {
 	const char *name;

@@ -92,14 +92,8 @@ static int parse_smt(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 /* Firecracker's pre-1.0 name for smt; only "off" is accepted. */
 static int parse_ht_enabled(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 {
-	bool on = false;
 	(void)out;
-	int rc = cfg_get_bool(c, p, v, &on);
-	if (rc < 0)
-		return rc;
-	if (on)
-		return cfg_fail(c, p, "not supported by skiff; use \"smt\"");
-	return 0;
+	return cfg_get_bool_off(c, p, v, "not supported by skiff; use \"smt\"");
 }
 
 static const struct field machine_config_fields[] = {

@@ -405,16 +405,21 @@ int cfg_get_enum(struct ctx *c, const struct jpath *p, json_t *v, const struct c
 }
 
 /* A Firecracker feature skiff lacks: accepted only when off (false/null). */
-int cfg_parse_bool_off(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+int cfg_get_bool_off(struct ctx *c, const struct jpath *p, json_t *v, const char *msg)
 {
 	bool on = false;
-	(void)out;
 	int rc = cfg_get_bool(c, p, v, &on);
 	if (rc < 0)
 		return rc;
 	if (on)
-		return cfg_fail(c, p, "not supported by skiff");
+		return cfg_fail(c, p, "%s", msg);
 	return 0;
+}
+
+int cfg_parse_bool_off(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	(void)out;
+	return cfg_get_bool_off(c, p, v, "not supported by skiff");
 }
 
 /* A Firecracker enum skiff only supports as "None" (or null). */
