@@ -36,13 +36,21 @@ static inline void check_err(const char *err)
 }
 
 /*
- * boot_load_linux() of *im into each guest. A failure is checked here;
- * after a success, loaded(gm, &entry, arg) checks what was loaded.
+ * boot_load_linux() of the kernel with initrd and cmdline into each guest.
+ * A failure is checked here; after a success, loaded(gm, &entry, arg)
+ * checks what was loaded.
  */
-static inline void fuzz_load_guests(const struct boot_images *im,
+static inline void fuzz_load_guests(const uint8_t *kernel, size_t kernel_len, const uint8_t *initrd,
+				    size_t initrd_len, const char *cmdline,
 				    void (*loaded)(const struct gmem *gm, const struct boot_entry *entry, void *arg),
 				    void *arg)
 {
+	const struct boot_images im = {
+		.kernel = kernel, .kernel_len = kernel_len,
+		.initrd = initrd, .initrd_len = initrd_len,
+		.cmdline = cmdline,
+		.rsdp_gpa = 0xe0000,
+	};
 	static struct gmem guests[2];
 	static int nr_guests;
 
@@ -61,7 +69,7 @@ static inline void fuzz_load_guests(const struct boot_images *im,
 		memset(&entry, 0x5a, sizeof(entry));
 		before = entry;
 		err[0] = '\0';
-		r = boot_load_linux(gm, im, &entry, err, sizeof(err));
+		r = boot_load_linux(gm, &im, &entry, err, sizeof(err));
 		if (r) {
 			check(r == -EINVAL);
 			check_err(err);

@@ -62,14 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_err(err);
 	}
 
-	const struct boot_images im = {
-		.kernel = data, .kernel_len = size,
-		.initrd = initrd, .initrd_len = sizeof(initrd),
-		.cmdline = "console=ttyS0 reboot=k panic=1",
-		.rsdp_gpa = 0xe0000,
-	};
 	struct loaded_ctx l = { .data = data, .info = &info, .parsed = parsed };
 
-	fuzz_load_guests(&im, check_loaded, &l);
+	fuzz_load_guests(data, size, initrd, sizeof(initrd), "console=ttyS0 reboot=k panic=1", check_loaded,
+			 &l);
 	return 0;
 }
