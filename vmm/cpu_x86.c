@@ -39,14 +39,18 @@ static int vcpu_set_msrs(int vcpu_fd)
 		{ MSR_IA32_MISC_ENABLE, 1 },             /* fast string operations */
 		{ MSR_MTRR_DEF_TYPE, (1u << 11) | 6 },   /* MTRRs on, default write-back */
 	};
-	struct { struct kvm_msrs hdr; struct kvm_msr_entry e[1]; } one;
+	/* kvm_msrs ends in a flexible array: give it room for one entry. */
+	union {
+		struct kvm_msrs hdr;
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} one;
 
 	/* One at a time: a host that lacks one of them must not cost us the others. */
 	for (unsigned i = 0; i < ARRAY_SIZE(boot_msrs); i++) {
 		memset(&one, 0, sizeof(one));
 		one.hdr.nmsrs = 1;
-		one.e[0].index = boot_msrs[i].index;
-		one.e[0].data = boot_msrs[i].data;
+		one.hdr.entries[0].index = boot_msrs[i].index;
+		one.hdr.entries[0].data = boot_msrs[i].data;
 		if (kvm_set_msrs(vcpu_fd, &one.hdr) != 1)
 			log_debug("vcpu: MSR %#x not settable on this host", boot_msrs[i].index);
 	}
