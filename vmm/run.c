@@ -210,7 +210,8 @@ static int run_setup_loop(struct run_ctx *ctx)
 	ctx->stdin_is_tty = isatty(STDIN_FILENO);
 	r = evloop_add(&ctx->loop, STDIN_FILENO, EPOLLIN, on_stdin, ctx);
 	if (r == -EPERM) {
-		log_warn("stdin is a regular file, which cannot be polled; console input is ignored");
+		/* Regular files and /dev/null cannot be polled; the guest gets no input then. */
+		log_debug("stdin cannot be polled (a regular file or /dev/null); console input is ignored");
 		r = 0;
 	}
 	return r;
