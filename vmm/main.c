@@ -32,6 +32,7 @@ static void usage(FILE *out)
 	      "  -V, --version         show the version\n"
 	      "\n"
 	      "The guest's serial console is on stdin/stdout; on a terminal, Ctrl-A x stops the VM.\n"
+	      "SIGTERM/SIGINT stop the VM; SIGPWR presses the guest's ACPI power button.\n"
 	      "Exit status: 0 guest powered off or rebooted, or stopped by SIGTERM/SIGINT;\n"
 	      "1 VMM or host failure; 2 usage or configuration error; 3 guest panic or triple fault.\n",
 	      out);

@@ -3,7 +3,8 @@
  * Running the VM. Thread model: one thread per vCPU runs KVM_RUN and
  * dispatches port/MMIO exits to the device buses; the main thread runs an
  * epoll loop for console input, signals (through a signalfd) and stop
- * requests. To stop, the main thread sets immediate_exit in each vCPU's
+ * requests. SIGTERM, SIGINT and SIGHUP stop the VM at once; SIGPWR presses
+ * the guest's ACPI power button so it can shut down by itself. To stop, the main thread sets immediate_exit in each vCPU's
  * kvm_run and interrupts it with SIGUSR1, then joins the threads.
  */
 #include <errno.h>
@@ -150,6 +151,12 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 	(void)events;
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* SIGPWR asks the guest to shut down itself: its ACPI power button. */
+	if (si.ssi_signo == SIGPWR && ctx->vm->ged_ready) {
+		log_info("received %s, pressing the guest's power button", strsignal((int)si.ssi_signo));
+		ged_raise(&ctx->vm->ged, ACPI_GED_EVT_POWER_BUTTON);
+		return;
+	}
 	log_info("received %s, stopping the VM", strsignal((int)si.ssi_signo));
 	vm_request_stop(ctx->vm, VM_STOP_SIGNAL);
 }
@@ -199,6 +206,7 @@ static int run_setup_loop(struct run_ctx *ctx)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGPWR);
 	ctx->sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (ctx->sigfd < 0)
 		return -errno;
@@ -262,6 +270,7 @@ int vm_run(struct vm *vm, enum vm_stop_reason *ret_reason)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGPWR);
 	sigaddset(&block, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	signal(SIGPIPE, SIG_IGN);
