@@ -131,7 +131,14 @@ static int vm_create_kvm(struct vm *vm, struct vm_error *err)
 static int vm_create_memory(struct vm *vm, struct vm_error *err)
 {
 	uint64_t bytes = vm->cfg->mem_size_mib << 20;
-	int r = gmem_create(&vm->mem, bytes, X86_MMIO_HOLE_START);
+	/* RAM above 4 GiB must end before the PCI 64-bit window. */
+	uint64_t max_mib = (X86_PCI_MMIO64_BASE - (X86_4G - X86_MMIO_HOLE_START)) >> 20;
+	int r;
+
+	if (vm->cfg->mem_size_mib > max_mib)
+		return vm_fail(err, true, "%s: machine-config.mem_size_mib: at most %llu on x86_64 (PCI devices live above), got %llu",
+			       vm->cfg->source, (unsigned long long)max_mib, (unsigned long long)vm->cfg->mem_size_mib);
+	r = gmem_create(&vm->mem, bytes, X86_MMIO_HOLE_START);
 
 	if (r)
 		return vm_fail(err, false, "cannot allocate %llu MiB of guest memory: %s",

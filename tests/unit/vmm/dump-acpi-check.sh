@@ -118,6 +118,8 @@ expect_error slot-taken 's|"is_read_only": true|"is_read_only": true, "slot": 0|
 	'drives\[2\]\.slot: slot 0 on root bus 0 is already taken'
 expect_error missing-kernel "s|$kernel|$tmp/no-kernel|" \
 	'boot-source\.kernel_image_path: .*no-kernel: No such file or directory'
+expect_error too-much-ram 's|"mem_size_mib": 128|"mem_size_mib": 300000|' \
+	'machine-config\.mem_size_mib: at most 261120 on x86_64'
 
 [ $failures -eq 0 ] || { echo "dump-acpi-check: $failures failure(s)" >&2; exit 1; }
 echo "dump-acpi-check: all checks passed"
