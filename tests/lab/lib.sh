@@ -86,9 +86,16 @@ json_str() {
 
 # write_config FILE [--vcpus N] [--mem MIB] [--action A] [--kernel K]
 #              [--initrd I|--no-initrd] [--args EXTRA-BOOT-ARGS] [--raw-args ARGS]
+#              [--console DEV] [--drive ID=PATH[,root][,ro][,root_bus=N][,slot=N]]...
+#              [--section 'KEY: JSON']...
+# --console: the console= of the base command line (default ttyS0; hvc0 for
+# a virtio console). --drive: a drives[] entry (drive_id ID, is_root_device
+# true with ,root). --section: a top-level section as JSON text, e.g.
+# '"entropy": {}' or '"serial": {"device": "virtio"}'.
 write_config() {
     local f=$1; shift
-    local vcpus=1 mem=128 action=poweroff kernel=$GUEST_KERNEL initrd=$GUEST_INITRD extra= raw=
+    local vcpus=1 mem=128 action=poweroff kernel=$GUEST_KERNEL initrd=$GUEST_INITRD extra= raw= console=ttyS0
+    local drives=() sections=() d
     while [ $# -gt 0 ]; do
         case $1 in
         --vcpus) vcpus=$2 ;;
@@ -99,17 +106,48 @@ write_config() {
         --no-initrd) initrd=; shift; continue ;;
         --args) extra=$2 ;;
         --raw-args) raw=$2 ;;
+        --console) console=$2 ;;
+        --drive) d=$(drive_json "$2") || return 2; drives+=("$d") ;;
+        --section) sections+=("$2") ;;
         *) echo "write_config: bad option $1" >&2; return 2 ;;
         esac
         shift 2
     done
-    local args=${raw:-$BASE_ARGS${extra:+ $extra} skiff.action=$action}
+    local base=${BASE_ARGS/console=ttyS0/console=$console}
+    local args=${raw:-$base${extra:+ $extra} skiff.action=$action}
+    local i
     {
         printf '{\n  "boot-source": {\n    "kernel_image_path": %s,\n' "$(json_str "$kernel")"
         [ -n "$initrd" ] && printf '    "initrd_path": %s,\n' "$(json_str "$initrd")"
         printf '    "boot_args": %s\n  },\n' "$(json_str "$args")"
+        if [ ${#drives[@]} -gt 0 ]; then
+            printf '  "drives": [\n'
+            for i in "${!drives[@]}"; do
+                printf '    %s%s\n' "${drives[$i]}" "$([ "$i" -lt $((${#drives[@]} - 1)) ] && echo ,)"
+            done
+            printf '  ],\n'
+        fi
+        for d in ${sections[@]+"${sections[@]}"}; do printf '  %s,\n' "$d"; done
         printf '  "machine-config": {"vcpu_count": %s, "mem_size_mib": %s}\n}\n' "$vcpus" "$mem"
     } > "$f"
+}
+
+# drive_json ID=PATH[,root][,ro][,root_bus=N][,slot=N]: a drives[] entry
+drive_json() {
+    local id=${1%%=*} rest=${1#*=} path opt root=false ro=false more=
+    path=${rest%%,*}
+    [ "$path" = "$rest" ] && rest= || rest=${rest#*,}
+    local IFS=,
+    for opt in $rest; do
+        case $opt in
+        root) root=true ;;
+        ro) ro=true ;;
+        root_bus=*|slot=*) more+=", \"${opt%%=*}\": ${opt#*=}" ;;
+        *) echo "drive_json: bad option $opt" >&2; return 2 ;;
+        esac
+    done
+    printf '{"drive_id": %s, "path_on_host": %s, "is_root_device": %s, "is_read_only": %s%s}' \
+        "$(json_str "$id")" "$(json_str "$path")" "$root" "$ro" "$more"
 }
 
 # vm_cmd CONFIG: the command line that runs the VMM on CONFIG
@@ -133,7 +171,13 @@ run_vm() {
 }
 
 # show_out: print the VMM's output (on failure)
-show_out() { echo "----- VMM output ($OUT) -----"; sed 's/^/| /' "$OUT" | tail -n 60; echo "-----"; }
+# (once per output file: later failures on the same run refer to it)
+SHOWN_OUT=
+show_out() {
+    if [ "$SHOWN_OUT" = "$OUT" ]; then echo "(VMM output above)"; return; fi
+    SHOWN_OUT=$OUT
+    echo "----- VMM output ($OUT) -----"; sed 's/^/| /' "$OUT" | tail -n 60; echo "-----"
+}
 
 # fact KEY: the value of "SKIFF-FACT KEY=..." in $OUT (first one)
 fact() { sed -n "s/^.*SKIFF-FACT $1=//p" "$OUT" | head -n 1; }
@@ -181,4 +225,70 @@ wait_pid() {
         kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; RC=124; return 1
     fi
     wait "$pid"; RC=$?
+}
+
+# --- guest scripts and disk images ----------------------------------------
+
+# script_initrd SCRIPT OUT: the test initramfs plus SCRIPT as /skiff-test.sh
+# (boot it with --action script)
+script_initrd() {
+    "$LAB_HERE/make-guest-initramfs" --append-script "$1" "$GUEST_INITRD" "$2" ||
+        { fail "cannot build an initramfs with $1"; finish; }
+}
+
+# need_tools TOOL...: skip unless every tool is installed
+need_tools() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null || PATH=$PATH:/sbin:/usr/sbin command -v "$t" >/dev/null ||
+            skip "$t not installed (e2fsprogs?)"
+    done
+}
+PATH=$PATH:/usr/sbin:/sbin
+
+# random_file FILE BYTES: FILE with BYTES random bytes
+random_file() { head -c "$2" /dev/urandom > "$1"; }
+
+# GUEST_WAIT_DEV: a shell function for guest scripts (prepend it):
+# wait_dev DEV [SECONDS] waits until the device node exists
+GUEST_WAIT_DEV='wait_dev() { n=$(( ${2:-10} * 10 )); while [ ! -e "$1" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done; [ -e "$1" ] || echo "SKIFF-GUEST-ERROR no $1"; }'
+
+# sha FILE: its sha256 (hex)
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# mkext4 IMG SIZE DIR: an ext4 image of SIZE (mke2fs syntax: 64M) holding DIR
+mkext4() {
+    mkfs.ext4 -q -F -E root_owner=0:0 -d "$3" "$1" "$2" >"$WORK/mkfs.log" 2>&1 ||
+        { fail "mkfs.ext4 -d $3 $1 $2 failed: $(tail -n 3 "$WORK/mkfs.log")"; finish; }
+}
+
+# ext4_fsck IMG: replay IMG's journal as a mount would and check it
+# (e2fsck -fy); fails the test if the file system is damaged
+ext4_fsck() {
+    local rc
+    e2fsck -fy "$1" >"$WORK/fsck.log" 2>&1
+    rc=$?
+    if [ "$rc" -gt 1 ]; then
+        fail "e2fsck $1: exit $rc"; sed 's/^/| /' "$WORK/fsck.log" | tail -n 20
+        return 1
+    fi
+    log "e2fsck $(basename "$1"): exit $rc (clean or fixed)"
+}
+
+# ext4_get IMG PATH OUT: copy PATH out of the ext4 image IMG (debugfs);
+# fails if PATH is not in the image
+ext4_get() {
+    rm -f "$3"
+    debugfs -R "dump $2 $3" "$1" >"$WORK/debugfs.log" 2>&1
+    [ -f "$3" ] || { log "debugfs: $2 not in $(basename "$1"): $(grep -v '^debugfs ' "$WORK/debugfs.log" | head -n 2)"; return 1; }
+}
+
+# expect_acpi_clean DMESG-FILE: print the guest's ACPI lines; fail on ACPI
+# errors/warnings ("ACPI Error", "ACPI Warning", "AE_", "_OSC: platform retains")
+expect_acpi_clean() {
+    local bad
+    log "guest dmesg, ACPI/_OSC lines:"
+    grep -aE 'ACPI|_OSC|AE_' "$1" | sed 's/^/|   /'
+    bad=$(grep -acE 'ACPI Error|ACPI Warning|AE_|_OSC: platform retains' "$1")
+    [ "$bad" = 0 ] || fail "$bad ACPI error/warning lines in the guest's dmesg (above)"
 }
