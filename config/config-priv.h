@@ -103,4 +103,9 @@ int cfg_parse_drives(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 int cfg_parse_entropy(struct ctx *c, const struct jpath *p, json_t *v, void *out);
 void cfg_drives_free(struct skiff_drive *drives, unsigned n);
 
+/* ---- the vfio section in vfio.c --------------------------------------------- */
+
+int cfg_parse_vfio(struct ctx *c, const struct jpath *p, json_t *v, void *out);
+void cfg_vfio_free(struct skiff_vfio *v, unsigned n);
+
 #endif

@@ -201,8 +201,8 @@ static const struct field top_fields[] = {
 	{ "mmds-config", cfg_parse_unsupported, false },
 	{ "entropy", cfg_parse_entropy, false },
 	{ "cpu-config", cfg_parse_unsupported, false },
+	{ "vfio", cfg_parse_vfio, false },
 	/* skiff sections reserved for later. */
-	{ "vfio", cfg_parse_reserved, false },
 	{ "iommu", cfg_parse_reserved, false },
 };
 
@@ -216,6 +216,7 @@ void config_free(struct skiff_config *cfg)
 	free(cfg->boot_args);
 	free(cfg->serial_path);
 	cfg_drives_free(cfg->drives, cfg->nr_drives);
+	cfg_vfio_free(cfg->vfio, cfg->nr_vfio);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -44,6 +44,14 @@ struct skiff_drive {
 	unsigned num_queues;    /* skiff: 1..16, default 1 */
 };
 
+/* One entry of skiff's "vfio": a host PCI function assigned to the guest. */
+struct skiff_vfio {
+	char *id;               /* letters, digits, '_'; at most 20 */
+	char *bdf;              /* "DDDD:BB:DD.F", lower case */
+	int root_bus;           /* PCIe root bus index, -1 = default (0) */
+	int slot;               /* PCI slot on that bus, -1 = first free */
+};
+
 struct skiff_config {
 	char *source;  /* file name used in messages */
 
@@ -68,6 +76,10 @@ struct skiff_config {
 
 	/* entropy: an object (even empty) adds a virtio-rng device */
 	bool entropy;
+
+	/* vfio (skiff) */
+	unsigned nr_vfio;
+	struct skiff_vfio *vfio;
 };
 
 /*

@@ -164,7 +164,32 @@ static const struct bad bad_cases[] = {
 	{ __LINE__, "{" MIN ", \"entropy\": {\"rate_limiter\": {}}}", "vm.json: entropy.rate_limiter: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"entropy\": []}", "vm.json: entropy: expected an object, got array" },
 	{ __LINE__, "{" MIN ", \"cpu-config\": [[]]}", "vm.json: cpu-config: not supported by skiff" },
-	{ __LINE__, "{" MIN ", \"vfio\": [\"0000:00:01.0\"]}", "vm.json: vfio: not supported by skiff yet" },
+	/* vfio */
+	{ __LINE__, "{" MIN ", \"vfio\": [\"0000:00:01.0\"]}", "vm.json: vfio[0]: expected an object, got string" },
+	{ __LINE__, "{" MIN ", \"vfio\": {}}", "vm.json: vfio: expected an array, got object" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"bdf\": \"0000:00:03.0\"}]}", "vm.json: vfio[0].id: required" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"nvme0\"}]}", "vm.json: vfio[0].bdf: required" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"nvme-0\", \"bdf\": \"0000:00:03.0\"}]}",
+	  "vm.json: vfio[0].id: must contain only letters, digits and '_', got \"nvme-0\"" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"a23456789012345678901\", \"bdf\": \"0000:00:03.0\"}]}",
+	  "vm.json: vfio[0].id: must be at most 20 characters" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": \"00:03.0\"}]}",
+	  "vm.json: vfio[0].bdf: must be a PCI address DDDD:BB:DD.F (device 00..1f, function 0..7), e.g. \"0000:00:03.0\", got \"00:03.0\"" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": \"0000:00:20.0\"}]}",
+	  "vm.json: vfio[0].bdf: must be a PCI address DDDD:BB:DD.F (device 00..1f, function 0..7), e.g. \"0000:00:03.0\", got \"0000:00:20.0\"" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": \"0000:00:03.8\"}]}",
+	  "vm.json: vfio[0].bdf: must be a PCI address DDDD:BB:DD.F (device 00..1f, function 0..7), e.g. \"0000:00:03.0\", got \"0000:00:03.8\"" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": 3}]}", "vm.json: vfio[0].bdf: expected a string, got integer" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": \"0000:00:03.0\", \"root_bus\": 16}]}",
+	  "vm.json: vfio[0].root_bus: must be 0..15, got 16" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": \"0000:00:03.0\", \"slot\": 32}]}",
+	  "vm.json: vfio[0].slot: must be 0..31, got 32" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": \"0000:00:03.0\", \"rootbus\": 0}]}",
+	  "vm.json: vfio[0].rootbus: unknown key; did you mean \"root_bus\"?" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"n\", \"bdf\": \"0000:00:03.0\"}, {\"id\": \"n\", \"bdf\": \"0000:00:04.0\"}]}",
+	  "vm.json: vfio[1].id: duplicate id \"n\" (also vfio[0])" },
+	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"a\", \"bdf\": \"0000:00:03.0\"}, {\"id\": \"b\", \"bdf\": \"0000:00:03.0\"}]}",
+	  "vm.json: vfio[1].bdf: 0000:00:03.0 is already assigned by vfio[0]" },
 	{ __LINE__, "{" MIN ", \"iommu\": {\"type\": \"smmu\"}}", "vm.json: iommu: not supported by skiff yet" },
 	{ __LINE__, "{" MIN ", \"vsocks\": {}}", "vm.json: vsocks: unknown key; did you mean \"vsock\"?" },
 };
@@ -267,6 +292,17 @@ static void test_good(void)
 		CHECK_MSG(cfg.initrd_path == NULL && cfg.boot_args == NULL, "null optionals");
 		CHECK_MSG(cfg.vcpu_count == 2 && cfg.mem_size_mib == 16, "values");
 		CHECK_MSG(cfg.serial_mode == SERIAL_STDIO, "serial null -> stdio");
+		config_free(&cfg);
+	}
+
+	/* vfio: defaults, explicit placement, BDF case folded. */
+	if (load_ok("{" MIN ", \"vfio\": [{\"id\": \"nvme0\", \"bdf\": \"0000:00:03.0\"},"
+		    " {\"id\": \"gpu\", \"bdf\": \"0000:AB:1F.7\", \"root_bus\": 1, \"slot\": 5}]}", &cfg) == 0) {
+		CHECK_EQ(cfg.nr_vfio, 2);
+		CHECK(streq_null(cfg.vfio[0].id, "nvme0") && streq_null(cfg.vfio[0].bdf, "0000:00:03.0"));
+		CHECK(cfg.vfio[0].root_bus == -1 && cfg.vfio[0].slot == -1);
+		CHECK(streq_null(cfg.vfio[1].bdf, "0000:ab:1f.7"));
+		CHECK(cfg.vfio[1].root_bus == 1 && cfg.vfio[1].slot == 5);
 		config_free(&cfg);
 	}
 
