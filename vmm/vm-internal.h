@@ -70,6 +70,7 @@ struct vm {
 	unsigned mmio_gsi[VM_MAX_MMIO];
 	struct acpi_virtio_mmio acpi_mmio[VM_MAX_MMIO];
 	struct vm_virtio_dev virtio[VM_MAX_VIRTIO];
+	struct vm_vfio *vfio;      /* assigned PCI functions (vm_vfio.c), NULL: none */
 
 	/* Stopping: the first reason wins; stop_efd wakes the main loop. */
 	pthread_mutex_t stop_lock;
@@ -96,5 +97,9 @@ int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err);
 char *vm_build_cmdline(const struct vm *vm, const char *boot_args);
 int vm_acpi_io_params(struct vm *vm, struct acpi_x86_params *p);
 void vm_destroy_io(struct vm *vm);
+
+/* vm_vfio.c: the config's vfio devices, after vm_create_io; torn down before vm_destroy_io. */
+int vm_create_vfio(struct vm *vm, struct vm_error *err);
+void vm_destroy_vfio(struct vm *vm);
 
 #endif
