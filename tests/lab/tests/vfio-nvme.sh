@@ -60,6 +60,7 @@ echo -n "$SKIFF_VFIO_TOKEN" | dd of=/dev/nvme0n1 bs=512 seek=4096 conv=sync,fsyn
 sync
 echo "SKIFF-FACT copy_sha=\$(dd if=/dev/nvme0n1 bs=1048576 skip=1 count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
 echo "SKIFF-FACT nvme_irqs=\$(grep -c nvme /proc/interrupts)"
+dmesg | grep -iE 'nvme|pci 0000:00:0' | sed 's/^/SKIFF-DMESG /'
 GUEST
 script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 write_config "$WORK/vm.json" --initrd "$WORK/initrd.cpio.gz" --action script \
@@ -69,6 +70,7 @@ expect_rc 0
 expect_fact nvme_sha "$SKIFF_VFIO_KNOWN_SHA"
 expect_fact copy_sha "$SKIFF_VFIO_KNOWN_SHA"
 expect_fact script_rc 0
+grep -E 'SKIFF-DMESG|skiff:' "$OUT" | sed 's/^/  /'
 n=$(fact nvme_irqs)
 [ "${n:-0}" -ge 1 ] && log "L2 nvme has $n MSI-X interrupt lines" || { fail "no nvme interrupts in L2"; show_out; }
 # Teardown left the device free: it binds back to the nvme driver.
