@@ -84,7 +84,7 @@ int vm_create_vfio(struct vm *vm, struct vm_error *err)
 
 		if (bus >= pci_root_nr_buses(vm->pci))
 			return vm_fail(err, true, "%s: vfio[%u].root_bus: root bus %u does not exist (this VM has %u; "
-				       "drives[].root_bus makes more)", cfg->source, i, bus, pci_root_nr_buses(vm->pci));
+				       "drives[].root_bus or vfio[].root_bus make more)", cfg->source, i, bus, pci_root_nr_buses(vm->pci));
 		if (!vv->io && vfio_iommu_create(&vm->mem, NULL, &vv->io, msg, sizeof(msg)))
 			return vm_fail(err, false, "vfio[%u] (%s): %s", i, c->id, msg);
 		r = vfio_device_open(vv->io, c->bdf, &vv->dev[i], msg, sizeof(msg));

@@ -34,6 +34,9 @@ static unsigned vm_nr_root_buses(const struct skiff_config *cfg)
 	for (unsigned i = 0; i < cfg->nr_drives; i++)
 		if (cfg->drives[i].root_bus >= 0 && (unsigned)cfg->drives[i].root_bus + 1 > n)
 			n = (unsigned)cfg->drives[i].root_bus + 1;
+	for (unsigned i = 0; i < cfg->nr_vfio; i++)
+		if (cfg->vfio[i].root_bus >= 0 && (unsigned)cfg->vfio[i].root_bus + 1 > n)
+			n = (unsigned)cfg->vfio[i].root_bus + 1;
 	return n;
 }
 
