@@ -72,6 +72,7 @@ struct blk_dev {
 	struct virtq_chain chain;
 	unsigned inflight;
 	bool stopping, io_error_logged;
+	bool ignore_flush;  /* test knob SKIFF_TEST_BLK_IGNORE_FLUSH=1: fault injection */
 };
 
 struct blk_io {
@@ -120,6 +121,8 @@ static bool blk_submit(struct blk_dev *b, struct blk_io *io)
 	}
 	if (r->type != VIRTIO_BLK_T_FLUSH && r->len == 0)
 		return false;
+	if (r->type == VIRTIO_BLK_T_FLUSH && b->ignore_flush)
+		return false;  /* fault injection: acknowledged, never synced */
 	sqe = blk_sqe(b);
 	if (!sqe) {
 		r->status = VIRTIO_BLK_S_IOERR;
@@ -540,6 +543,13 @@ int virtio_blk_create(const struct virtio_blk_params *p, const struct gmem *mem,
 		memcpy(b->serial, p->serial, strnlen(p->serial, sizeof(b->serial)));
 	blk_fill_config(b, nq, qs);
 	b->stop_fd = -1;
+	/* Lab tests only: prove that a power-cut test notices lost flushes. */
+	const char *knob = getenv("SKIFF_TEST_BLK_IGNORE_FLUSH");
+	if (knob && strcmp(knob, "1") == 0 && !p->read_only) {
+		b->ignore_flush = true;
+		log_warn("%s: flush requests are IGNORED (test knob SKIFF_TEST_BLK_IGNORE_FLUSH=1); "
+			 "data the guest flushes may be lost", b->name);
+	}
 
 	b->vdev.name = b->name;
 	b->vdev.device_id = VIRTIO_ID_BLOCK;
