@@ -40,9 +40,16 @@ lab_prepare() {
 # --- per-test state (not for LAB_LIB_ONLY=1: the driver, the benchmark) ----
 if [ "${LAB_LIB_ONLY:-0}" != 1 ]; then
     TEST_NAME=$(basename "$0" .sh)
-    WORK=$(mktemp -d "${SKIFF_LAB_SCRATCH:-${TMPDIR:-/tmp}}/$TEST_NAME.XXXXXX") || exit 1
+    # SKIFF_TEST_WORK: a work dir given by the caller (a test that runs
+    # part of itself in a lab-run of its own); the caller removes it
+    if [ -n "${SKIFF_TEST_WORK:-}" ]; then
+        WORK=$SKIFF_TEST_WORK OWN_WORK=0
+    else
+        WORK=$(mktemp -d "${SKIFF_LAB_SCRATCH:-${TMPDIR:-/tmp}}/$TEST_NAME.XXXXXX") || exit 1
+        OWN_WORK=1
+    fi
     FAILED=0
-    cleanup_work() { [ "$FAILED" = 0 ] && [ "${SKIFF_KEEP_WORK:-0}" != 1 ] && rm -rf "$WORK"; }
+    cleanup_work() { [ "$FAILED" = 0 ] && [ "$OWN_WORK" = 1 ] && [ "${SKIFF_KEEP_WORK:-0}" != 1 ] && rm -rf "$WORK"; }
     trap cleanup_work EXIT
 fi
 
@@ -291,4 +298,14 @@ expect_acpi_clean() {
     grep -aE 'ACPI|_OSC|AE_' "$1" | sed 's/^/|   /'
     bad=$(grep -acE 'ACPI Error|ACPI Warning|AE_|_OSC: platform retains' "$1")
     [ "$bad" = 0 ] || fail "$bad ACPI error/warning lines in the guest's dmesg (above)"
+}
+
+# l1_disk N: the device node of lab-run's --l1-disk number N (by serial)
+l1_disk() {
+    local f
+    for f in /sys/block/*/serial; do
+        [ "$(cat "$f" 2>/dev/null)" = "skiff-l1-disk$1" ] || continue
+        f=${f%/serial}; echo "/dev/${f##*/}"; return 0
+    done
+    return 1
 }
