@@ -247,11 +247,10 @@ script_initrd() {
 need_tools() {
     local t
     for t in "$@"; do
-        command -v "$t" >/dev/null || PATH=$PATH:/sbin:/usr/sbin command -v "$t" >/dev/null ||
-            skip "$t not installed (e2fsprogs?)"
+        command -v "$t" >/dev/null || skip "$t not installed (e2fsprogs?)"
     done
 }
-PATH=$PATH:/usr/sbin:/sbin
+PATH=$PATH:/usr/sbin:/sbin  # mkfs.ext4, e2fsck, debugfs
 
 # random_file FILE BYTES: FILE with BYTES random bytes
 random_file() { head -c "$2" /dev/urandom > "$1"; }
