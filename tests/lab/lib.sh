@@ -45,6 +45,7 @@ if [ "${LAB_LIB_ONLY:-0}" != 1 ]; then
     if [ -n "${SKIFF_TEST_WORK:-}" ]; then
         WORK=$SKIFF_TEST_WORK OWN_WORK=0
     else
+        mkdir -p "${SKIFF_LAB_SCRATCH:-${TMPDIR:-/tmp}}" || exit 1  # a fresh checkout has none yet
         WORK=$(mktemp -d "${SKIFF_LAB_SCRATCH:-${TMPDIR:-/tmp}}/$TEST_NAME.XXXXXX") || exit 1
         OWN_WORK=1
     fi
