@@ -13,6 +13,10 @@ cat > "$WORK/root/skiff-test.sh" <<'GUEST'
 echo "SKIFF-FACT rootdisk=$(cat /etc/skiff-rootdisk)"
 echo "SKIFF-FACT rootdev=$(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
 echo "SKIFF-FACT pid1=$(tr '\0' ' ' < /proc/1/cmdline)"
+# Shut down as an init would: root read-only first. Powering off with the
+# root still read-write and dirty hits a known bug
+# (tests/lab/known-bugs/blk-sync-at-poweroff.sh).
+mount -o remount,ro / && echo "SKIFF-FACT remount_ro=ok"
 GUEST
 
 # one_transport NAME EXTRA-BOOT-ARGS
@@ -34,6 +38,7 @@ one_transport() {
     expect_fact rootdisk "$token"
     expect_fact pid1 "/bin/sh /sbin/init "
     expect_fact script_rc 0
+    expect_fact remount_ro ok
     log "/ is $(fact rootdev) ($(fact rootfs)), pid 1: $(fact pid1)"
 }
 one_transport pcie ""
