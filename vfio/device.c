@@ -20,8 +20,7 @@
 #include "vfio-priv.h"
 #include "vfio-sys.h"
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) SKIFF_PRINTF(4, 5);
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+int vfio_fail(char *err, size_t errlen, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -75,7 +74,7 @@ int vfio_iommu_create(const struct gmem *gm, const struct vfio_paths *paths, str
 	int r;
 
 	if (!io)
-		return fail(err, errlen, -ENOMEM, "vfio: out of memory");
+		return vfio_fail(err, errlen, -ENOMEM, "vfio: out of memory");
 	snprintf(io->sysfs, sizeof(io->sysfs), "%s", sysfs_root(paths));
 	snprintf(io->dev, sizeof(io->dev), "%s", dev_root(paths));
 	snprintf(path, sizeof(path), "%s/iommu", io->dev);
@@ -84,16 +83,16 @@ int vfio_iommu_create(const struct gmem *gm, const struct vfio_paths *paths, str
 		r = io->fd;
 		free(io);
 		if (r == -ENOENT)
-			return fail(err, errlen, r, "%s does not exist: this kernel has no iommufd "
+			return vfio_fail(err, errlen, r, "%s does not exist: this kernel has no iommufd "
 				    "(build it with CONFIG_IOMMUFD=y)", path);
 		if (r == -EACCES || r == -EPERM)
-			return fail(err, errlen, r, "%s: permission denied (run skiff as root or give it access "
+			return vfio_fail(err, errlen, r, "%s: permission denied (run skiff as root or give it access "
 				    "to %s)", path, path);
-		return fail(err, errlen, r, "%s: %s", path, strerror(-r));
+		return vfio_fail(err, errlen, r, "%s: %s", path, strerror(-r));
 	}
 	r = vfio_sys_ioctl(io->fd, IOMMU_IOAS_ALLOC, &alloc);
 	if (r < 0) {
-		(void)fail(err, errlen, r, "iommufd: allocating an I/O address space: %s (is this kernel's "
+		(void)vfio_fail(err, errlen, r, "iommufd: allocating an I/O address space: %s (is this kernel's "
 			   "iommufd older than 6.6?)", strerror(-r));
 		goto fail;
 	}
@@ -104,7 +103,7 @@ int vfio_iommu_create(const struct gmem *gm, const struct vfio_paths *paths, str
 
 		r = map_region(io, gm, g);
 		if (r < 0) {
-			(void)fail(err, errlen, r, "iommufd: mapping %llu MiB of guest RAM at %#llx for DMA: %s%s",
+			(void)vfio_fail(err, errlen, r, "iommufd: mapping %llu MiB of guest RAM at %#llx for DMA: %s%s",
 				   (unsigned long long)(g->size >> 20), (unsigned long long)g->gpa, strerror(-r),
 				   r == -ENOMEM ? " (the pinned pages count against RLIMIT_MEMLOCK: raise "
 				   "`ulimit -l` or run as root)" : "");
@@ -153,11 +152,11 @@ int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, 
 	ssize_t n;
 
 	if (!bdf_valid(bdf))
-		return fail(err, errlen, -EINVAL, "\"%s\" is not a PCI address: write it as DDDD:BB:DD.F, "
+		return vfio_fail(err, errlen, -EINVAL, "\"%s\" is not a PCI address: write it as DDDD:BB:DD.F, "
 			    "e.g. 0000:00:03.0", bdf);
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sys, bdf);
 	if (stat(path, &st) < 0)
-		return fail(err, errlen, -ENODEV, "PCI device %s does not exist on this host (`lspci -D` lists "
+		return vfio_fail(err, errlen, -ENODEV, "PCI device %s does not exist on this host (`lspci -D` lists "
 			    "the PCI addresses there are)", bdf);
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", sys, bdf);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -169,15 +168,15 @@ int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, 
 		snprintf(how, sizeof(how), "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override; "
 			 "echo %s > /sys/bus/pci/drivers_probe", bdf, bdf);
 		if (!*drv)
-			return fail(err, errlen, -EPERM, "PCI device %s is not bound to vfio-pci (it has no driver): "
+			return vfio_fail(err, errlen, -EPERM, "PCI device %s is not bound to vfio-pci (it has no driver): "
 				    "bind it with `%s`", bdf, how);
-		return fail(err, errlen, -EPERM, "PCI device %s is bound to %s, not vfio-pci: unbind it "
+		return vfio_fail(err, errlen, -EPERM, "PCI device %s is bound to %s, not vfio-pci: unbind it "
 			    "(echo %s > /sys/bus/pci/devices/%s/driver/unbind), then `%s`", bdf, drv, bdf, bdf, how);
 	}
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", sys, bdf);
 	d = opendir(path);
 	if (!d)
-		return fail(err, errlen, -ENODEV, "PCI device %s is bound to vfio-pci but has no VFIO device "
+		return vfio_fail(err, errlen, -ENODEV, "PCI device %s is bound to vfio-pci but has no VFIO device "
 			    "cdev: this kernel lacks CONFIG_VFIO_DEVICE_CDEV (skiff uses /dev/vfio/devices/vfioN "
 			    "and iommufd, not VFIO groups)", bdf);
 	node[0] = '\0';
@@ -188,7 +187,7 @@ int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, 
 		}
 	closedir(d);
 	if (!node[0])
-		return fail(err, errlen, -ENODEV, "PCI device %s is bound to vfio-pci but %s is empty: this "
+		return vfio_fail(err, errlen, -ENODEV, "PCI device %s is bound to vfio-pci but %s is empty: this "
 			    "kernel lacks CONFIG_VFIO_DEVICE_CDEV", bdf, path);
 	return 0;
 }
@@ -197,7 +196,7 @@ int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, 
 
 static int busy(char *err, size_t errlen, const char *bdf, const char *what)
 {
-	return fail(err, errlen, -EBUSY, "PCI device %s is busy (%s gave EBUSY): another process, maybe "
+	return vfio_fail(err, errlen, -EBUSY, "PCI device %s is busy (%s gave EBUSY): another process, maybe "
 		    "another VMM, has it; stop that first", bdf, what);
 }
 
@@ -217,11 +216,11 @@ static int check_iova_ranges(struct vfio_device *dev, char *err, size_t errlen)
 		free(ranges);
 		ranges = calloc(q.num_iovas ? q.num_iovas : 1, sizeof(*ranges));
 		if (!ranges)
-			return fail(err, errlen, -ENOMEM, "vfio: out of memory");
+			return vfio_fail(err, errlen, -ENOMEM, "vfio: out of memory");
 	}
 	if (r < 0) {
 		free(ranges);
-		return fail(err, errlen, r, "iommufd: reading the usable IOVA ranges for %s: %s", dev->bdf,
+		return vfio_fail(err, errlen, r, "iommufd: reading the usable IOVA ranges for %s: %s", dev->bdf,
 			    strerror(-r));
 	}
 	for (unsigned i = 0; i < io->nr_ram; i++) {
@@ -232,7 +231,7 @@ static int check_iova_ranges(struct vfio_device *dev, char *err, size_t errlen)
 			ok = ranges[k].start <= first && last <= ranges[k].last;
 		if (!ok) {
 			free(ranges);
-			return fail(err, errlen, -EADDRINUSE, "PCI device %s: its IOMMU cannot map guest RAM "
+			return vfio_fail(err, errlen, -EADDRINUSE, "PCI device %s: its IOMMU cannot map guest RAM "
 				    "[%#llx, %#llx] (the range collides with an IOVA window the host reserves); "
 				    "give the VM less memory", dev->bdf, (unsigned long long)first,
 				    (unsigned long long)last);
@@ -248,9 +247,9 @@ static int read_info(struct vfio_device *dev, char *err, size_t errlen)
 	int r = vfio_sys_ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &info);
 
 	if (r < 0)
-		return fail(err, errlen, r, "VFIO: %s: reading the device info: %s", dev->bdf, strerror(-r));
+		return vfio_fail(err, errlen, r, "VFIO: %s: reading the device info: %s", dev->bdf, strerror(-r));
 	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI) || info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX)
-		return fail(err, errlen, -ENODEV, "VFIO: %s is not a PCI device to vfio-pci", dev->bdf);
+		return vfio_fail(err, errlen, -ENODEV, "VFIO: %s is not a PCI device to vfio-pci", dev->bdf);
 	dev->num_regions = info.num_regions;
 	dev->num_irqs = info.num_irqs;
 	for (unsigned i = 0; i <= VFIO_PCI_CONFIG_REGION_INDEX; i++) {
@@ -258,12 +257,12 @@ static int read_info(struct vfio_device *dev, char *err, size_t errlen)
 
 		r = vfio_sys_ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &ri);
 		if (r < 0)
-			return fail(err, errlen, r, "VFIO: %s: reading region %u's info: %s", dev->bdf, i,
+			return vfio_fail(err, errlen, r, "VFIO: %s: reading region %u's info: %s", dev->bdf, i,
 				    strerror(-r));
 		dev->regions[i] = (struct vfio_region){ ri.size, ri.offset, ri.flags };
 	}
 	if (!dev->regions[VFIO_PCI_CONFIG_REGION_INDEX].size)
-		return fail(err, errlen, -ENODEV, "VFIO: %s has no config space region", dev->bdf);
+		return vfio_fail(err, errlen, -ENODEV, "VFIO: %s has no config space region", dev->bdf);
 	for (unsigned i = VFIO_PCI_INTX_IRQ_INDEX; i <= VFIO_PCI_MSIX_IRQ_INDEX && i < info.num_irqs; i++) {
 		struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = i };
 
@@ -271,7 +270,7 @@ static int read_info(struct vfio_device *dev, char *err, size_t errlen)
 			continue;
 		r = vfio_sys_ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii);
 		if (r < 0)
-			return fail(err, errlen, r, "VFIO: %s: reading IRQ %u's info: %s", dev->bdf, i,
+			return vfio_fail(err, errlen, r, "VFIO: %s: reading IRQ %u's info: %s", dev->bdf, i,
 				    strerror(-r));
 		if (i == VFIO_PCI_INTX_IRQ_INDEX)
 			dev->intx_count = ii.count;
@@ -301,7 +300,7 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 		return r;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
-		return fail(err, errlen, -ENOMEM, "vfio: out of memory");
+		return vfio_fail(err, errlen, -ENOMEM, "vfio: out of memory");
 	dev->io = io;
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
 	snprintf(path, sizeof(path), "%s/vfio/devices/%s", io->dev, node);
@@ -312,12 +311,12 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 		if (r == -EBUSY)
 			return busy(err, errlen, bdf, "opening its VFIO cdev");
 		if (r == -ENOENT)
-			return fail(err, errlen, r, "%s does not exist although sysfs lists %s for %s: is devtmpfs "
+			return vfio_fail(err, errlen, r, "%s does not exist although sysfs lists %s for %s: is devtmpfs "
 				    "mounted on /dev?", path, node, bdf);
 		if (r == -EACCES || r == -EPERM)
-			return fail(err, errlen, r, "%s: permission denied (run skiff as root or give it access "
+			return vfio_fail(err, errlen, r, "%s: permission denied (run skiff as root or give it access "
 				    "to %s)", path, path);
-		return fail(err, errlen, r, "%s: %s", path, strerror(-r));
+		return vfio_fail(err, errlen, r, "%s: %s", path, strerror(-r));
 	}
 
 	struct vfio_device_bind_iommufd bind = {
@@ -329,7 +328,7 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 		goto fail;
 	}
 	if (r < 0) {
-		(void)fail(err, errlen, r, "VFIO: binding %s to iommufd: %s", bdf, strerror(-r));
+		(void)vfio_fail(err, errlen, r, "VFIO: binding %s to iommufd: %s", bdf, strerror(-r));
 		goto fail;
 	}
 	dev->dev_id = bind.out_devid;
@@ -343,12 +342,12 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 		goto fail;
 	}
 	if (r == -EADDRINUSE) {
-		(void)fail(err, errlen, r, "PCI device %s: its IOMMU reserves addresses inside guest RAM "
+		(void)vfio_fail(err, errlen, r, "PCI device %s: its IOMMU reserves addresses inside guest RAM "
 			   "(attach gave EADDRINUSE); give the VM less memory", bdf);
 		goto fail;
 	}
 	if (r < 0) {
-		(void)fail(err, errlen, r, "VFIO: attaching %s to the VM's I/O address space: %s", bdf,
+		(void)vfio_fail(err, errlen, r, "VFIO: attaching %s to the VM's I/O address space: %s", bdf,
 			   strerror(-r));
 		goto fail;
 	}

@@ -31,4 +31,7 @@ struct vfio_device {
 	uint32_t msix_count, intx_count;
 };
 
+/* Format a one-line message into err; returns r if it is -errno, else -EIO. */
+int vfio_fail(char *err, size_t errlen, int r, const char *fmt, ...) SKIFF_PRINTF(4, 5);
+
 #endif

@@ -55,16 +55,6 @@ struct vfio_pci {
 	struct vbar bars[PCI_NR_BARS];
 };
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) SKIFF_PRINTF(4, 5);
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r < 0 ? r : -EIO;
-}
 
 static const struct vfio_region *cfg_region(const struct vfio_pci *vp)
 {
@@ -192,7 +182,7 @@ static int setup_bars(struct vfio_pci *vp, const uint8_t *real, char *err, size_
 		type = reg & PCI_BASE_ADDRESS_MEM_TYPE_64 ? PCI_BAR_MEM64 : PCI_BAR_MEM32;
 		r = pci_func_add_bar(&vp->func, i, type, rg->size, reg & PCI_BASE_ADDRESS_MEM_PREFETCH);
 		if (r)
-			return fail(err, errlen, r, "vfio: %s: BAR %u of %#llx bytes cannot be modelled: %s",
+			return vfio_fail(err, errlen, r, "vfio: %s: BAR %u of %#llx bytes cannot be modelled: %s",
 				    dev->bdf, i, (unsigned long long)rg->size, strerror(-r));
 		vp->bars[i].size = rg->size;
 		if (type == PCI_BAR_MEM64)
@@ -242,11 +232,11 @@ static int setup_caps(struct vfio_pci *vp, const uint8_t *real, const struct vm_
 			memcpy(&t, real + off + PCI_MSIX_TABLE, 4);
 			memcpy(&p, real + off + PCI_MSIX_PBA, 4);
 			if ((t & 7) != (p & 7))
-				return fail(err, errlen, -ENOTSUP, "vfio: %s: its MSI-X table and PBA live in "
+				return vfio_fail(err, errlen, -ENOTSUP, "vfio: %s: its MSI-X table and PBA live in "
 					    "different BARs, which skiff does not support yet", bdf);
 			r = pci_msix_init(f, irq, (flags & PCI_MSIX_FLAGS_QSIZE) + 1u, t & 7, t & ~7u, p & ~7u);
 			if (r)
-				return fail(err, errlen, r, "vfio: %s: setting up MSI-X (%u vectors in BAR %u): %s",
+				return vfio_fail(err, errlen, r, "vfio: %s: setting up MSI-X (%u vectors in BAR %u): %s",
 					    bdf, (flags & PCI_MSIX_FLAGS_QSIZE) + 1u, t & 7, strerror(-r));
 			break;
 		}
@@ -340,12 +330,12 @@ int vfio_pci_create(struct vfio_device *dev, struct pci_root *root, unsigned bus
 	int r;
 
 	if (!vp)
-		return fail(err, errlen, -ENOMEM, "vfio: out of memory");
+		return vfio_fail(err, errlen, -ENOMEM, "vfio: out of memory");
 	vp->dev = dev;
 	vp->map = *map;
 	if (vfio_sys_pread(dev->fd, real, sizeof(real), cfg_region(vp)->offset) != (ssize_t)sizeof(real)) {
 		free(vp);
-		return fail(err, errlen, -EIO, "vfio: %s: reading its config space failed", dev->bdf);
+		return vfio_fail(err, errlen, -EIO, "vfio: %s: reading its config space failed", dev->bdf);
 	}
 	struct pci_func_params p = {
 		.vendor_id = (uint16_t)(real[0] | real[1] << 8),
@@ -371,7 +361,7 @@ int vfio_pci_create(struct vfio_device *dev, struct pci_root *root, unsigned bus
 	map_bars(vp);
 	r = pci_root_add_func(root, bus_index, slot, &vp->func, NULL);
 	if (r) {
-		(void)fail(err, errlen, r, "vfio: %s: %s", dev->bdf,
+		(void)vfio_fail(err, errlen, r, "vfio: %s: %s", dev->bdf,
 			   r == -EBUSY ? "the slot is already taken" :
 			   r == -ENOSPC ? "no free slot or BAR space left on its root bus" : strerror(-r));
 		goto fail;
