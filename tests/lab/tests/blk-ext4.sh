@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
+# lab-run: --timeout 900
 # A virtio-blk disk with an ext4 image made on the VMM's host, once on PCIe
 # (default) and once on virtio-mmio (pci=off, devices described by ACPI):
 # the guest finds it as /dev/vda, checks a known file's sha256, writes a new
 # file and its dmesg, syncs and powers off; the host checks the new file
 # (e2fsck, debugfs) and that the guest's dmesg has no ACPI errors/warnings.
 . "$(dirname "$0")/../lib.sh"
+# An ext4 journal commit can stall for minutes through skiff's virtio-blk
+# (the known bug behind BLK_EXT4_DIRTY_POWEROFF in blk-ext4.sh); give each
+# VM room so the test asserts results, not the stall's length.
+VM_TIMEOUT=${SKIFF_VM_TIMEOUT:-400}
 need kernel initrd vmm
 need_tools mkfs.ext4 e2fsck debugfs
 
@@ -19,10 +24,17 @@ echo "SKIFF-FACT known_sha=\$(sha256sum /mnt/known | cut -d' ' -f1)"
 { echo $token; cat /mnt/known; } > /mnt/new
 dmesg > /mnt/dmesg.txt
 echo "SKIFF-FACT new_sha=\$(sha256sum /mnt/new | cut -d' ' -f1)"
-# A clean unmount before power-off; leaving it mounted and dirty exposes a
-# known bug (tests/lab/known-bugs/blk-sync-at-poweroff.sh).
-umount /mnt && echo "SKIFF-FACT umount=ok"
+UMOUNT
 GUEST
+# A clean unmount before power-off. BLK_EXT4_DIRTY_POWEROFF=1 leaves the file
+# system mounted and dirty (the atime of /mnt/new, read after the sync) and
+# reproduces a KNOWN BUG: busybox poweroff -f's sync() never completes on
+# virtio-mmio (4 of 5 runs) and stalls ~30 s on PCIe; not EVENT_IDX, not 9p.
+if [ "${BLK_EXT4_DIRTY_POWEROFF:-0}" = 1 ]; then
+    sed -i '/^UMOUNT$/d' "$WORK/guest.sh"
+else
+    sed -i 's|^UMOUNT$|umount /mnt \&\& echo "SKIFF-FACT umount=ok"|' "$WORK/guest.sh"
+fi
 script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 
 mkdir -p "$WORK/tree"
@@ -46,7 +58,7 @@ one_transport() {
     expect_fact known_sha "$known_sha"
     expect_fact new_sha "$new_sha"
     expect_fact script_rc 0
-    expect_fact umount ok
+    [ "${BLK_EXT4_DIRTY_POWEROFF:-0}" = 1 ] || expect_fact umount ok
     ext4_fsck "$img" || return
     if ext4_get "$img" /new "$WORK/$name.new"; then
         if cmp -s "$WORK/$name.new" "$WORK/expected-new"; then
