@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ACPI tables for an x86 microVM: RSDP, XSDT, FADT (hardware-reduced),
- * DSDT (with \_S5, COM1, the pvpanic device), MADT. The builder lays the
- * tables out in a caller-provided buffer that will be copied to guest
- * memory at base_gpa, fixes up their cross-pointers and checksums.
+ * DSDT (with \_S5, COM1, the pvpanic device), MADT, MCFG with PCI, DMAR
+ * with vIOMMUs. The builder lays the tables out in a caller-provided
+ * buffer that will be copied to guest memory at base_gpa, fixes up their
+ * cross-pointers and checksums. The IORT (the arm64 vIOMMU table) is
+ * built on its own, for --dump-acpi and the tests, until skiff runs arm64
+ * guests.
  */
 #ifndef SKIFF_ACPI_H
 #define SKIFF_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +50,57 @@ struct acpi_virtio_mmio {
 	uint32_t gsi;
 };
 
+/*
+ * vIOMMUs (DMAR on x86, IORT on arm64; docs/acpi.md). Each vIOMMU owns one
+ * PCIe root bus and the buses behind its root ports: the bus range
+ * [bus_first, bus_last] on its segment, bus_first being the root bus.
+ * Ranges of two vIOMMUs on one segment must not overlap.
+ *
+ * DMAR: one DMA-remapping hardware unit (DRHD) per vIOMMU, with reg_base
+ * its 4 KiB VT-d register page. A unit either has include_all set
+ * (INCLUDE_PCI_ALL: every device of the segment that no other unit
+ * claims; at most one per segment, and it gets no PCI scopes) or lists
+ * device scopes: the functions on its root bus, each an endpoint or a
+ * bridge/root port (a bridge scope covers everything below it). Units
+ * come out in the order given, include_all ones moved after all others.
+ *
+ * IORT: one SMMUv3 node per vIOMMU, reg_base its 128 KiB register frame
+ * (two 64 KiB pages, 64 KiB aligned); its bus range's requester IDs map
+ * to it with StreamID = RID. include_all and scopes are not used there.
+ */
+#define ACPI_MAX_VIOMMUS       8
+#define ACPI_VIOMMU_MAX_SCOPES 256 /* every function of a root bus */
+
+enum acpi_viommu_scope_type {
+	ACPI_VIOMMU_SCOPE_ENDPOINT = 1, /* a PCI endpoint (DMAR scope type 1) */
+	ACPI_VIOMMU_SCOPE_BRIDGE = 2,   /* a root port or bridge and all below it (type 2) */
+};
+
+struct acpi_viommu_scope {
+	uint8_t type;  /* enum acpi_viommu_scope_type */
+	uint8_t dev;   /* 0..31, on the vIOMMU's root bus (bus_first) */
+	uint8_t fn;    /* 0..7 */
+};
+
+struct acpi_viommu {
+	uint64_t reg_base;
+	uint16_t segment;
+	uint8_t bus_first, bus_last;
+	bool include_all;
+	unsigned nr_scopes;
+	struct acpi_viommu_scope scopes[ACPI_VIOMMU_MAX_SCOPES];
+};
+
+/*
+ * Check a vIOMMU list for DMAR (the IORT builder checks its own extra
+ * rules): at most ACPI_MAX_VIOMMUS, reg_base non-zero, 4 KiB aligned and
+ * distinct, bus_first <= bus_last, no overlapping bus ranges on a segment,
+ * at most one include_all unit per segment and none with scopes, scopes
+ * valid (type, dev < 32, fn < 8, no duplicate). Returns 0, or -E2BIG (too
+ * many) / -EINVAL with one sentence in msg (msg_len bytes; may be NULL).
+ */
+int acpi_viommus_check(const struct acpi_viommu *v, unsigned n, char *msg, size_t msg_len);
+
 struct acpi_x86_params {
 	unsigned nr_cpus;            /* one Processor Local APIC entry each, APIC IDs 0..n-1 */
 	uint64_t lapic_addr;         /* 0xFEE00000 */
@@ -74,6 +129,15 @@ struct acpi_x86_params {
 	/* GED + power button; ged_addr 0 leaves them out. */
 	uint64_t ged_addr;
 	uint32_t ged_gsi;
+	/*
+	 * vIOMMUs: a DMAR with one DRHD each; 0/NULL: no DMAR. Real VMs pass
+	 * none until skiff has a guest-visible VT-d model. phys_addr_bits is
+	 * the guest's physical address width (CPUID 0x80000008 EAX[7:0]),
+	 * the DMAR's host address width; 32..64, used only with vIOMMUs.
+	 */
+	unsigned nr_viommus;
+	const struct acpi_viommu *viommus;
+	uint8_t phys_addr_bits;
 };
 
 #define ACPI_MAX_TABLES 8
@@ -102,9 +166,10 @@ struct acpi_layout {
  * non-zero; s5_slp_typ 0..7; com1_irq 0..15 (if com1_port).
  * Nothing is written to buf on failure. On -ENOSPC, ret->used (if ret is
  * non-NULL) is set to the number of bytes needed. ret may be NULL.
- * Table signatures in ret->tables: RSDP, XSDT, FACP, DSDT, APIC, and MCFG
+ * Table signatures in ret->tables: RSDP, XSDT, FACP, DSDT, APIC, MCFG
  * if there are PCI hosts (at most ACPI_MAX_PCI_HOSTS, bus_start <=
- * bus_end, windows not wrapping, mmio32 below 4 GiB, prt_gsi below 2^32).
+ * bus_end, windows not wrapping, mmio32 below 4 GiB, prt_gsi below 2^32),
+ * and DMAR if there are vIOMMUs (acpi_viommus_check() passes).
  */
 int acpi_build_x86(const struct acpi_x86_params *params, uint64_t base_gpa, uint8_t *buf,
 		   size_t len, struct acpi_layout *ret);
@@ -114,5 +179,34 @@ int acpi_build_x86(const struct acpi_x86_params *params, uint64_t base_gpa, uint
  * to DIR/<SIG>.dat, e.g. for `iasl -d`. 0 or -errno (first failure).
  */
 int acpi_write_tables(const struct acpi_layout *l, const uint8_t *buf, const char *dir);
+
+/*
+ * Build one vIOMMU table into buf (len bytes): the DMAR (x86) or the IORT
+ * (arm64). On success *ret_len is its length; on -ENOSPC (buf too small,
+ * e.g. NULL and 0 to ask) *ret_len is the length needed and buf is
+ * untouched; -E2BIG / -EINVAL for a list acpi_viommus_check() rejects.
+ * addr_bits: the DMAR's host address width / the IORT root complexes'
+ * memory address size limit, 32..64.
+ *
+ * The IORT also needs: reg_base 64 KiB aligned with 128 KiB frames not
+ * overlapping, segment < ACPI_IORT_MAX_SEGMENT. Its nodes: one ITS group
+ * (ITS ID 0), one SMMUv3 node per vIOMMU, one root complex per segment
+ * used, in increasing segment order. Interrupt IDs at the ITS: a PCI
+ * function's DeviceID is (segment << 16) | RID, SMMUv3 node i's own MSIs
+ * use DeviceID ACPI_IORT_SMMU_DEVID_BASE + i.
+ */
+#define ACPI_IORT_MAX_SEGMENT     16
+#define ACPI_IORT_SMMU_DEVID_BASE (ACPI_IORT_MAX_SEGMENT << 16)
+int acpi_build_dmar(const struct acpi_viommu *v, unsigned n, unsigned addr_bits, uint8_t *buf,
+		    size_t len, size_t *ret_len);
+int acpi_build_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits, uint8_t *buf,
+		    size_t len, size_t *ret_len);
+
+/*
+ * --dump-acpi for the arm64 table: build the IORT for v and write it to
+ * DIR/IORT.dat. With n == 0 it writes nothing and returns 0.
+ * 0 or -errno.
+ */
+int acpi_write_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits, const char *dir);
 
 #endif

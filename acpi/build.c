@@ -2,15 +2,17 @@
 /*
  * Table layout. In the output buffer (guest address base_gpa + offset):
  *
- *   RSDP (36) | XSDT (36 + 8*n) | FADT (276) | DSDT (36 + AML) | MADT [| MCFG]
+ *   RSDP (36) | XSDT (36 + 8*n) | FADT (276) | DSDT (36 + AML) | MADT [| MCFG] [| DMAR]
  *
  * each starting 16-byte aligned, gaps zeroed. The RSDP points at the
  * XSDT, the XSDT at the FADT, MADT (and MCFG, present only with PCI
- * host bridges), the FADT (X_DSDT) at the DSDT.
+ * host bridges, and DMAR, only with vIOMMUs), the FADT (X_DSDT) at the
+ * DSDT.
  * Everything is sized before anything is written, so on -ENOSPC or
  * -EINVAL the buffer is left untouched.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "acpi.h"
@@ -86,18 +88,94 @@ static int check_params(const struct acpi_x86_params *p, uint64_t base_gpa)
 		    h->ecam_base % (1u << 20))
 			return -EINVAL;
 	}
-	return 0;
+	if (p->nr_viommus && (p->phys_addr_bits < 32 || p->phys_addr_bits > 64))
+		return -EINVAL;
+	return acpi_viommus_check(p->viommus, p->nr_viommus, NULL, 0);
 }
 
-enum { T_RSDP, T_XSDT, T_FADT, T_DSDT, T_MADT, T_MCFG, T_COUNT };
+enum { T_RSDP, T_XSDT, T_FADT, T_DSDT, T_MADT, T_MCFG, T_DMAR, T_COUNT };
 
 _Static_assert(T_COUNT <= ACPI_MAX_TABLES, "acpi_layout too small");
+
+static const char *const table_sigs[T_COUNT] = { "RSDP", "XSDT", "FACP", "DSDT",
+						 "APIC", "MCFG", "DMAR" };
+
+struct x86_plan {
+	bool present[T_COUNT];
+	size_t off[T_COUNT], size[T_COUNT];
+	unsigned nr_xsdt;
+	size_t used;
+};
+
+/* Sizes and offsets of the tables present; the XSDT lists those after the DSDT. */
+static void plan_x86(const struct acpi_x86_params *p, size_t dsdt_len, struct x86_plan *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	for (unsigned i = T_RSDP; i <= T_MADT; i++)
+		pl->present[i] = true;
+	pl->present[T_MCFG] = p->nr_pci_hosts > 0;
+	pl->present[T_DMAR] = p->nr_viommus > 0;
+	for (unsigned i = T_MADT; i < T_COUNT; i++)
+		pl->nr_xsdt += pl->present[i];
+	pl->nr_xsdt++; /* the FADT */
+	pl->size[T_RSDP] = ACPI_RSDP_SIZE;
+	pl->size[T_XSDT] = ACPI_XSDT_SIZE(pl->nr_xsdt);
+	pl->size[T_FADT] = ACPI_FADT_SIZE;
+	pl->size[T_DSDT] = dsdt_len;
+	pl->size[T_MADT] = acpi_madt_size(p);
+	pl->size[T_MCFG] = ACPI_MCFG_SIZE(p->nr_pci_hosts);
+	pl->size[T_DMAR] = pl->present[T_DMAR] ? acpi_dmar_size(p->viommus, p->nr_viommus) : 0;
+	for (unsigned i = 0; i < T_COUNT; i++) {
+		if (!pl->present[i])
+			continue;
+		pl->off[i] = align_up(pl->used);
+		pl->used = pl->off[i] + pl->size[i];
+	}
+}
+
+static void write_x86(uint8_t *buf, const struct acpi_x86_params *params, uint64_t base_gpa,
+		      const struct aml_buf *dsdt, const struct x86_plan *pl)
+{
+	uint64_t entries[ACPI_XSDT_MAX_ENTRIES];
+	unsigned n = 0;
+
+	memset(buf, 0, pl->used);
+	acpi_rsdp_write(buf + pl->off[T_RSDP], base_gpa + pl->off[T_XSDT]);
+	entries[n++] = base_gpa + pl->off[T_FADT];
+	for (unsigned i = T_MADT; i < T_COUNT; i++)
+		if (pl->present[i])
+			entries[n++] = base_gpa + pl->off[i];
+	acpi_xsdt_write(buf + pl->off[T_XSDT], entries, n);
+	acpi_fadt_write(buf + pl->off[T_FADT], params, base_gpa + pl->off[T_DSDT]);
+	memcpy(buf + pl->off[T_DSDT], dsdt->data, dsdt->len);
+	acpi_madt_write(buf + pl->off[T_MADT], params);
+	if (pl->present[T_MCFG])
+		acpi_mcfg_write(buf + pl->off[T_MCFG], params);
+	if (pl->present[T_DMAR])
+		acpi_dmar_write(buf + pl->off[T_DMAR], params->viommus, params->nr_viommus,
+				params->phys_addr_bits);
+}
+
+static void report_x86(const struct x86_plan *pl, uint64_t base_gpa, struct acpi_layout *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->rsdp_gpa = base_gpa + pl->off[T_RSDP];
+	ret->used = pl->used;
+	for (unsigned i = 0; i < T_COUNT; i++) {
+		if (!pl->present[i])
+			continue;
+		struct acpi_table_ref *t = &ret->tables[ret->nr_tables++];
+		memcpy(t->signature, table_sigs[i], sizeof(t->signature));
+		t->gpa = base_gpa + pl->off[i];
+		t->length = (uint32_t)pl->size[i];
+		t->offset = (uint32_t)pl->off[i];
+	}
+}
 
 int acpi_build_x86(const struct acpi_x86_params *params, uint64_t base_gpa, uint8_t *buf,
 		   size_t len, struct acpi_layout *ret)
 {
-	static const char *const sigs[T_COUNT] = { "RSDP", "XSDT", "FACP", "DSDT", "APIC", "MCFG" };
-	size_t off[T_COUNT], size[T_COUNT];
+	struct x86_plan pl;
 	struct aml_buf dsdt;
 	int err;
 
@@ -111,56 +189,20 @@ int acpi_build_x86(const struct acpi_x86_params *params, uint64_t base_gpa, uint
 	err = acpi_dsdt_build(&dsdt, params);
 	if (err)
 		goto out;
-
-	size[T_RSDP] = ACPI_RSDP_SIZE;
-	unsigned nr = params->nr_pci_hosts ? T_COUNT : T_MCFG; /* tables present */
-	unsigned nr_xsdt = nr == T_COUNT ? 3 : 2;
-	size[T_XSDT] = ACPI_XSDT_SIZE(nr_xsdt);
-	size[T_FADT] = ACPI_FADT_SIZE;
-	size[T_DSDT] = dsdt.len;
-	size[T_MADT] = acpi_madt_size(params);
-	size[T_MCFG] = ACPI_MCFG_SIZE(params->nr_pci_hosts);
-	size_t used = 0;
-	for (unsigned i = 0; i < nr; i++) {
-		off[i] = align_up(used);
-		used = off[i] + size[i];
-	}
-	if (used - 1 > UINT64_MAX - base_gpa) {
+	plan_x86(params, dsdt.len, &pl);
+	if (pl.used - 1 > UINT64_MAX - base_gpa) {
 		err = -EINVAL;
 		goto out;
 	}
-	if (used > len) {
+	if (pl.used > len) {
 		if (ret)
-			ret->used = used; /* how much would be needed */
+			ret->used = pl.used; /* how much would be needed */
 		err = -ENOSPC;
 		goto out;
 	}
-
-	memset(buf, 0, used);
-	acpi_rsdp_write(buf + off[T_RSDP], base_gpa + off[T_XSDT]);
-	const uint64_t entries[ACPI_XSDT_MAX_ENTRIES] = { base_gpa + off[T_FADT],
-							  base_gpa + off[T_MADT],
-							  base_gpa + off[T_MCFG] };
-	acpi_xsdt_write(buf + off[T_XSDT], entries, nr_xsdt);
-	acpi_fadt_write(buf + off[T_FADT], params, base_gpa + off[T_DSDT]);
-	memcpy(buf + off[T_DSDT], dsdt.data, dsdt.len);
-	acpi_madt_write(buf + off[T_MADT], params);
-	if (nr == T_COUNT)
-		acpi_mcfg_write(buf + off[T_MCFG], params);
-
-	if (ret) {
-		memset(ret, 0, sizeof(*ret));
-		ret->rsdp_gpa = base_gpa + off[T_RSDP];
-		ret->used = used;
-		ret->nr_tables = nr;
-		for (unsigned i = 0; i < nr; i++) {
-			struct acpi_table_ref *t = &ret->tables[i];
-			memcpy(t->signature, sigs[i], sizeof(t->signature));
-			t->gpa = base_gpa + off[i];
-			t->length = (uint32_t)size[i];
-			t->offset = (uint32_t)off[i];
-		}
-	}
+	write_x86(buf, params, base_gpa, &dsdt, &pl);
+	if (ret)
+		report_x86(&pl, base_gpa, ret);
 out:
 	aml_free(&dsdt);
 	return err;

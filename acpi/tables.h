@@ -61,7 +61,7 @@ struct acpi_header {
 } __attribute__((packed));
 
 /* XSDT: header followed by uint64_t entries (unaligned). */
-#define ACPI_XSDT_MAX_ENTRIES 3 /* FADT, MADT, MCFG (if PCI) */
+#define ACPI_XSDT_MAX_ENTRIES 4 /* FADT, MADT, MCFG (if PCI), DMAR (if vIOMMUs) */
 
 /* MCFG: header, 8 reserved bytes, one allocation per PCI host bridge. */
 struct acpi_mcfg_alloc {
@@ -197,6 +197,123 @@ struct acpi_madt_int_src_ovr {
 
 #define ACPI_MADT_NR_OVERRIDES 2
 
+/*
+ * DMAR (Intel VT-d spec rev. 4.1, ch. 8): header, then one DRHD per unit,
+ * each followed by its device scopes. A scope's path here is always one
+ * (device, function) hop from the start bus.
+ */
+struct acpi_dmar {
+	struct acpi_header header;
+	uint8_t host_addr_width; /* N - 1 for N address bits */
+	uint8_t flags;
+	uint8_t reserved[10];
+} __attribute__((packed));
+
+#define ACPI_DMAR_REVISION           1
+#define ACPI_DMAR_F_INTR_REMAP       (1u << 0)
+#define ACPI_DMAR_F_X2APIC_OPT_OUT   (1u << 1)
+#define ACPI_DMAR_F_DMA_CTRL_OPT_IN  (1u << 2)
+
+struct acpi_dmar_drhd {
+	uint16_t type;           /* 0: DRHD */
+	uint16_t length;         /* including the scopes */
+	uint8_t flags;           /* bit 0: INCLUDE_PCI_ALL */
+	uint8_t size;            /* register set: 2^size 4 KiB pages (rev. 3+; 0 = one page) */
+	uint16_t segment;
+	uint64_t reg_base;
+} __attribute__((packed));
+
+#define ACPI_DMAR_TYPE_DRHD          0
+#define ACPI_DMAR_DRHD_INCLUDE_ALL   (1u << 0)
+
+struct acpi_dmar_scope {
+	uint8_t type;            /* 1: PCI endpoint, 2: PCI sub-hierarchy */
+	uint8_t length;          /* 6 + 2 per path entry */
+	uint8_t flags;
+	uint8_t reserved;
+	uint8_t enumeration_id;  /* IOAPIC/HPET/ACPI only */
+	uint8_t start_bus;
+	uint8_t dev, fn;         /* the one path entry */
+} __attribute__((packed));
+
+/*
+ * IORT (Arm DEN 0049E.d): header, then nodes, each a common node header,
+ * its type-specific data and its ID mappings. Output references are byte
+ * offsets of the target node from the start of the table.
+ */
+struct acpi_iort {
+	struct acpi_header header;
+	uint32_t node_count;
+	uint32_t node_offset;
+	uint32_t reserved;
+} __attribute__((packed));
+
+#define ACPI_IORT_REVISION 5 /* E.d */
+
+struct acpi_iort_node {
+	uint8_t type;
+	uint16_t length;
+	uint8_t revision;
+	uint32_t identifier;     /* unique among the nodes */
+	uint32_t mapping_count;
+	uint32_t mapping_offset; /* from the node's start; 0 without mappings */
+} __attribute__((packed));
+
+#define ACPI_IORT_NODE_ITS_GROUP   0
+#define ACPI_IORT_NODE_PCI_RC      2
+#define ACPI_IORT_NODE_SMMU_V3     4
+#define ACPI_IORT_ITS_REVISION     1
+#define ACPI_IORT_RC_REVISION      3 /* E.d: with PASID capabilities */
+#define ACPI_IORT_SMMU_V3_REVISION 4 /* E.d: mapping index valid unless all GSIVs are set */
+
+struct acpi_iort_its_group {
+	struct acpi_iort_node node;
+	uint32_t its_count;
+	uint32_t its_id;         /* one ITS: its GIC ITS ID in the MADT */
+} __attribute__((packed));
+
+struct acpi_iort_smmu_v3 {
+	struct acpi_iort_node node;
+	uint64_t base_address;
+	uint32_t flags;
+	uint32_t reserved;
+	uint64_t vatos_address;
+	uint32_t model;
+	uint32_t event_gsiv, pri_gsiv, gerr_gsiv, sync_gsiv; /* 0: MSI */
+	uint32_t proximity_domain;
+	uint32_t id_mapping_index; /* the mapping that gives the SMMU's own DeviceID */
+} __attribute__((packed));
+
+#define ACPI_IORT_SMMU_V3_COHACC_OVERRIDE (1u << 0)
+#define ACPI_IORT_SMMU_V3_MODEL_GENERIC   0
+
+struct acpi_iort_root_complex {
+	struct acpi_iort_node node;
+	uint32_t cache_coherency;  /* memory access properties (8 bytes) */
+	uint8_t alloc_hints;
+	uint16_t reserved0;
+	uint8_t memory_flags;
+	uint32_t ats_attribute;
+	uint32_t segment;
+	uint8_t memory_address_limit;
+	uint16_t pasid_capabilities;
+	uint8_t reserved1;
+} __attribute__((packed));
+
+#define ACPI_IORT_CCA_COHERENT      1u
+#define ACPI_IORT_MF_COHERENT       (1u << 0) /* CPM: fully coherent */
+#define ACPI_IORT_MF_DEVICE_ATTR    (1u << 1) /* DACS: device attributes are cacheable inner shareable */
+
+struct acpi_iort_id_mapping {
+	uint32_t input_base;
+	uint32_t id_count;         /* number of IDs minus one */
+	uint32_t output_base;
+	uint32_t output_reference;
+	uint32_t flags;            /* bit 0: single mapping */
+} __attribute__((packed));
+
+#define ACPI_IORT_ID_SINGLE_MAPPING 1u
+
 /* Guest-visible layouts: sizes and the offsets Linux and iasl rely on. */
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS size");
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP size");
@@ -229,6 +346,20 @@ _Static_assert(sizeof(struct acpi_madt_lapic) == 8, "MADT LAPIC size");
 _Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "MADT I/O APIC size");
 _Static_assert(sizeof(struct acpi_madt_int_src_ovr) == 10, "MADT ISO size");
 _Static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation size");
+_Static_assert(sizeof(struct acpi_dmar) == 48, "DMAR header size");
+_Static_assert(sizeof(struct acpi_dmar_drhd) == 16, "DMAR DRHD size");
+_Static_assert(offsetof(struct acpi_dmar_drhd, reg_base) == 8, "DMAR DRHD layout");
+_Static_assert(sizeof(struct acpi_dmar_scope) == 8, "DMAR one-hop device scope size");
+_Static_assert(sizeof(struct acpi_iort) == 48, "IORT header size");
+_Static_assert(sizeof(struct acpi_iort_node) == 16, "IORT node header size");
+_Static_assert(sizeof(struct acpi_iort_its_group) == 24, "IORT ITS group (one ITS) size");
+_Static_assert(sizeof(struct acpi_iort_smmu_v3) == 68, "IORT SMMUv3 node size");
+_Static_assert(offsetof(struct acpi_iort_smmu_v3, model) == 40, "IORT SMMUv3 layout");
+_Static_assert(offsetof(struct acpi_iort_smmu_v3, id_mapping_index) == 64, "IORT SMMUv3 layout");
+_Static_assert(sizeof(struct acpi_iort_root_complex) == 36, "IORT root complex (rev. 3) size");
+_Static_assert(offsetof(struct acpi_iort_root_complex, segment) == 28, "IORT root complex layout");
+_Static_assert(offsetof(struct acpi_iort_root_complex, memory_address_limit) == 32, "IORT RC layout");
+_Static_assert(sizeof(struct acpi_iort_id_mapping) == 20, "IORT ID mapping size");
 
 /* ---- helpers shared by the per-table files ---- */
 
@@ -260,6 +391,10 @@ void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_x86_params *p);
 void acpi_dsdt_ged(struct aml_buf *b, const struct acpi_x86_params *p);
 
 size_t acpi_madt_size(const struct acpi_x86_params *p);
+
+/* DMAR/IORT sizes for a list acpi_viommus_check() accepted (dmar.c, iort.c). */
+size_t acpi_dmar_size(const struct acpi_viommu *v, unsigned n);
+void acpi_dmar_write(uint8_t *dst, const struct acpi_viommu *v, unsigned n, unsigned addr_bits);
 void acpi_madt_write(uint8_t *dst, const struct acpi_x86_params *p);
 
 #endif

@@ -60,6 +60,25 @@
 #define X86_VIRTIO_MMIO_GSIS     { 5, 6, 7, 10, 11, 12, 13, 14, 15 }
 #define X86_GED_ADDR             0xfeb00000ULL /* one 32-bit event register */
 #define X86_GED_GSI              20
+/*
+ * vIOMMU register blocks (acpi/ DMAR, IORT): slot i at X86_VIOMMU_BASE +
+ * i * X86_VIOMMU_STRIDE, for up to X86_VIOMMU_MAX vIOMMUs. A slot holds a
+ * VT-d unit's 4 KiB register page or an SMMUv3's two 64 KiB pages, so it
+ * is 128 KiB and 128 KiB aligned. Between the ECAM and the GED, outside
+ * every PCI window: 0xfe000000-0xfe0fffff.
+ */
+#define X86_VIOMMU_BASE          0xfe000000ULL
+#define X86_VIOMMU_STRIDE        0x20000ULL
+#define X86_VIOMMU_MAX           8
+#define X86_VIOMMU_VTD_SIZE      0x1000ULL
+#define X86_VIOMMU_SMMUV3_SIZE   0x20000ULL
+
+_Static_assert(X86_VIOMMU_BASE >= X86_PCI_ECAM_BASE + X86_PCI_ECAM_SIZE &&
+	       X86_VIOMMU_BASE + X86_VIOMMU_MAX * X86_VIOMMU_STRIDE <= X86_GED_ADDR,
+	       "vIOMMU register region overlaps the ECAM or the GED");
+_Static_assert(X86_VIOMMU_BASE % X86_VIOMMU_STRIDE == 0 &&
+	       X86_VIOMMU_SMMUV3_SIZE <= X86_VIOMMU_STRIDE && X86_VIOMMU_VTD_SIZE <= X86_VIOMMU_STRIDE,
+	       "vIOMMU slots must be 128 KiB aligned and hold an SMMUv3 frame");
 
 /* I/O ports. */
 #define X86_PORT_I8042_DATA      0x60

@@ -39,7 +39,7 @@ struct opt {
 enum {
 	O_CPUS, O_LAPIC, O_IOAPIC, O_IOAPIC_ID, O_SLEEP_CTL, O_SLEEP_STS, O_RESET_PORT,
 	O_RESET_VALUE, O_S5, O_COM1_PORT, O_COM1_IRQ, O_PVPANIC, O_BASE, O_SSDT, O_PCI, O_PCI_IO,
-	O_GED, O_GED_GSI, O_COUNT
+	O_GED, O_GED_GSI, O_VIOMMUS, O_VIOMMU_INCL, O_VIOMMU_SEGS, O_VIOMMU_BITS, O_COUNT
 };
 
 static int usage(const struct opt *o)
@@ -172,6 +172,47 @@ static int write_ssdt(const char *dir)
 	return err;
 }
 
+/*
+ * vIOMMU i of n on segment i % segs, the (i / segs)-th of its segment: its
+ * own 32-bus block with a gap before and after it (buses 32k+2..32k+17),
+ * register slot i (VT-d page / SMMUv3 frame, 128 KiB apart), and unless
+ * INCLUDE_PCI_ALL, (i % 4) + 1 scopes on its root bus alternating
+ * endpoint and bridge: devices 1.. , functions i % 8.
+ */
+static void make_viommu(struct acpi_viommu *u, unsigned i, unsigned segs, unsigned incl)
+{
+	unsigned k = i / segs;
+
+	memset(u, 0, sizeof(*u));
+	u->reg_base = 0xfe000000ull + 0x20000ull * i;
+	u->segment = (uint16_t)(i % segs);
+	u->bus_first = (uint8_t)(32 * k + 2);
+	u->bus_last = (uint8_t)(32 * k + 17);
+	u->include_all = incl;
+	if (incl)
+		return;
+	u->nr_scopes = i % 4 + 1;
+	for (unsigned s = 0; s < u->nr_scopes; s++) {
+		u->scopes[s].type = s % 2 ? ACPI_VIOMMU_SCOPE_BRIDGE : ACPI_VIOMMU_SCOPE_ENDPOINT;
+		u->scopes[s].dev = (uint8_t)(s + 1);
+		u->scopes[s].fn = (uint8_t)(i % 8);
+	}
+}
+
+/* The input, one line per vIOMMU, for iasl-check.sh to compare with iasl's decoding. */
+static void print_viommus(const struct acpi_viommu *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		printf("viommu %u reg=0x%" PRIx64 " seg=%u bus=%u-%u incl=%d scopes=", i,
+		       v[i].reg_base, v[i].segment, v[i].bus_first, v[i].bus_last,
+		       v[i].include_all);
+		for (unsigned s = 0; s < v[i].nr_scopes; s++)
+			printf("%s%u:%u.%u", s ? "," : "", v[i].scopes[s].type, v[i].scopes[s].dev,
+			       v[i].scopes[s].fn);
+		printf("\n");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opt o[O_COUNT] = {
@@ -193,6 +234,10 @@ int main(int argc, char **argv)
 		[O_PCI_IO] = { "pci-io", 1, 0 },
 		[O_GED] = { "ged", UINT64_MAX, 0 },
 		[O_GED_GSI] = { "ged-gsi", UINT32_MAX, 20 },
+		[O_VIOMMUS] = { "viommus", 2 * ACPI_MAX_VIOMMUS, 0 },
+		[O_VIOMMU_INCL] = { "viommu-incl", 0xffff, 0 },
+		[O_VIOMMU_SEGS] = { "viommu-segs", ACPI_MAX_VIOMMUS, 1 },
+		[O_VIOMMU_BITS] = { "viommu-bits", 64, 39 },
 	};
 
 	if (argc < 2 || argv[1][0] == '-')
@@ -256,6 +301,22 @@ int main(int argc, char **argv)
 	}
 	p.nr_pci_hosts = nr_hosts;
 	p.pci_hosts = nr_hosts ? hosts : NULL;
+	static struct acpi_viommu viommus[2 * ACPI_MAX_VIOMMUS];
+	unsigned nr_viommus = (unsigned)o[O_VIOMMUS].value;
+	unsigned segs = o[O_VIOMMU_SEGS].value ? (unsigned)o[O_VIOMMU_SEGS].value : 1;
+	for (unsigned i = 0; i < nr_viommus; i++)
+		make_viommu(&viommus[i], i, segs, (unsigned)(o[O_VIOMMU_INCL].value >> i) & 1);
+	p.nr_viommus = nr_viommus;
+	p.viommus = nr_viommus ? viommus : NULL;
+	p.phys_addr_bits = (uint8_t)o[O_VIOMMU_BITS].value;
+	if (nr_viommus) {
+		char msg[256];
+		int r = acpi_viommus_check(viommus, nr_viommus, msg, sizeof(msg));
+		if (r) {
+			fprintf(stderr, "acpi-dump: %s\n", msg);
+			return 1;
+		}
+	}
 	static uint8_t buf[64 * 1024];
 	struct acpi_layout lay;
 	int err = acpi_build_x86(&p, o[O_BASE].value, buf, sizeof(buf), &lay);
@@ -263,6 +324,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "acpi-dump: acpi_build_x86: %s\n", strerror(-err));
 		return 1;
 	}
+	err = acpi_write_iort(viommus, nr_viommus, p.phys_addr_bits, argv[1]);
+	if (err) {
+		fprintf(stderr, "acpi-dump: acpi_write_iort: %s\n", strerror(-err));
+		return 1;
+	}
+	print_viommus(viommus, nr_viommus);
 
 	err = acpi_write_tables(&lay, buf, argv[1]);
 	if (err) {
