@@ -217,6 +217,28 @@ static void blk_io_done(struct blk_dev *b, struct blk_io *io, int res)
 	blk_complete(b, io->q, io, st);
 }
 
+/*
+ * At reset or exit: what the guest made available and what is still in
+ * flight. Requests left behind mean a stalled guest; say so.
+ */
+static void blk_log_queues(struct blk_dev *b)
+{
+	for (unsigned q = 0; q < b->vdev.nr_queues; q++) {
+		struct virtq *vq = &b->vqs[q];
+		uint16_t avail_idx, avail_flags, used_event;
+
+		if (!vq->size)
+			continue;
+		avail_flags = le16toh(__atomic_load_n(&vq->avail[0], __ATOMIC_ACQUIRE));
+		avail_idx = le16toh(__atomic_load_n(&vq->avail[1], __ATOMIC_ACQUIRE));
+		used_event = le16toh(__atomic_load_n(&vq->avail[2 + vq->size], __ATOMIC_RELAXED));
+		log_msg(avail_idx != vq->last_avail || b->inflight ? LOG_WARN : LOG_DEBUG,
+			"%s: queue %u at stop: guest avail idx %u flags %#x used_event %u; device popped %u, "
+			"used %u, signalled %u, %u request(s) in flight", b->name, q, avail_idx, avail_flags,
+			used_event, vq->last_avail, vq->used_idx, vq->signalled_used, b->inflight);
+	}
+}
+
 static void blk_handle_cqe(struct blk_dev *b, struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
@@ -233,6 +255,7 @@ static void blk_handle_cqe(struct blk_dev *b, struct io_uring_cqe *cqe)
 		blk_process_queue(b, (unsigned)ud);
 	} else if (ud == BLK_UD_STOP) {
 		b->stopping = true;
+		blk_log_queues(b);
 	} else {
 		blk_io_done(b, (struct blk_io *)(uintptr_t)ud, cqe->res);
 	}
