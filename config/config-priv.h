@@ -103,6 +103,12 @@ int cfg_parse_drives(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 int cfg_parse_entropy(struct ctx *c, const struct jpath *p, json_t *v, void *out);
 void cfg_drives_free(struct skiff_drive *drives, unsigned n);
 
+/* ---- network-interfaces and vsock in net.c ------------------------------------ */
+
+int cfg_parse_net(struct ctx *c, const struct jpath *p, json_t *v, void *out);
+int cfg_parse_vsock(struct ctx *c, const struct jpath *p, json_t *v, void *out);
+void cfg_net_free(struct skiff_net *n, unsigned nr);
+
 /* ---- the vfio section in vfio.c --------------------------------------------- */
 
 int cfg_parse_vfio(struct ctx *c, const struct jpath *p, json_t *v, void *out);

@@ -4,7 +4,8 @@
  * own sections), built on jansson: the top level, boot-source,
  * machine-config and serial, and loading a file. The schema machinery
  * (field tables, messages, did-you-mean) is in schema.c, described in
- * config-priv.h; the drives and entropy sections are in drives.c.
+ * config-priv.h; the drives and entropy sections are in drives.c,
+ * network-interfaces and vsock in net.c.
  *
  * Firecracker sections skiff does not implement yet use cfg_parse_unsupported;
  * promoting one means writing its parse function (and its own field table)
@@ -191,10 +192,10 @@ static const struct field top_fields[] = {
 	{ "boot-source", parse_boot_source, true },
 	{ "machine-config", parse_machine_config, true },
 	{ "serial", parse_serial, false },
-	/* Firecracker sections not implemented yet. */
 	{ "drives", cfg_parse_drives, false },
-	{ "network-interfaces", cfg_parse_unsupported, false },
-	{ "vsock", cfg_parse_unsupported, false },
+	{ "network-interfaces", cfg_parse_net, false },
+	{ "vsock", cfg_parse_vsock, false },
+	/* Firecracker sections not implemented: accepted only when empty. */
 	{ "balloon", cfg_parse_unsupported, false },
 	{ "logger", cfg_parse_unsupported, false },
 	{ "metrics", cfg_parse_unsupported, false },
@@ -217,6 +218,8 @@ void config_free(struct skiff_config *cfg)
 	free(cfg->serial_path);
 	cfg_drives_free(cfg->drives, cfg->nr_drives);
 	cfg_vfio_free(cfg->vfio, cfg->nr_vfio);
+	cfg_net_free(cfg->net, cfg->nr_net);
+	free(cfg->vsock.uds_path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -52,6 +52,25 @@ struct skiff_vfio {
 	int slot;               /* PCI slot on that bus, -1 = first free */
 };
 
+/* One entry of Firecracker's "network-interfaces": virtio-net on a tap. */
+struct skiff_net {
+	char *iface_id;         /* letters, digits, '_' */
+	char *host_dev_name;    /* the tap, at most 15 characters */
+	bool has_mac;
+	uint8_t guest_mac[6];   /* unicast; without it the guest picks a random MAC */
+	bool vhost;             /* skiff: vhost-net data path if the host has it */
+	unsigned queue_pairs;   /* skiff: 1..7 (a multi-queue tap when > 1), default 1 */
+	int root_bus;           /* skiff: PCIe root bus index, -1 = default (0) */
+	int slot;               /* skiff: PCI slot on that bus, -1 = first free */
+};
+
+/* Firecracker's "vsock": virtio-vsock bridged to Unix sockets. */
+struct skiff_vsock {
+	bool enabled;
+	uint32_t guest_cid;     /* 3..2^32-2 */
+	char *uds_path;         /* host-initiated: connect here; guest-initiated: uds_path_PORT */
+};
+
 struct skiff_config {
 	char *source;  /* file name used in messages */
 
@@ -73,6 +92,13 @@ struct skiff_config {
 	/* drives */
 	unsigned nr_drives;
 	struct skiff_drive *drives;
+
+	/* network-interfaces */
+	unsigned nr_net;
+	struct skiff_net *net;
+
+	/* vsock */
+	struct skiff_vsock vsock;
 
 	/* entropy: an object (even empty) adds a virtio-rng device */
 	bool entropy;

@@ -29,6 +29,7 @@
 #define VIRTIO_ID_BLOCK    2
 #define VIRTIO_ID_CONSOLE  3
 #define VIRTIO_ID_RNG      4
+#define VIRTIO_ID_VSOCK    19
 
 #define VIRTIO_F_INDIRECT_DESC  28  /* VIRTIO_RING_F_INDIRECT_DESC */
 #define VIRTIO_F_EVENT_IDX      29  /* VIRTIO_RING_F_EVENT_IDX */
@@ -155,6 +156,31 @@ int virtio_console_create(int in_fd, int out_fd, const struct gmem *mem,
 
 /* Entropy from getrandom(). */
 int virtio_rng_create(const struct gmem *mem, struct virtio_device **ret) SKIFF_MUST_CHECK;
+
+/*
+ * virtio-net over a tap device (net.c). The tap is opened by name with
+ * IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (created if it does not exist and
+ * skiff may create it); queue_pairs > 1 needs a multi-queue tap.
+ */
+struct virtio_net_params {
+	const char *name;          /* for messages (the interface id); NULL: tap_name */
+	const char *tap_name;      /* host network device */
+	const uint8_t *mac;        /* 6 bytes offered to the guest; NULL: the guest picks one */
+	unsigned queue_pairs;      /* 0: 1; at most 7 */
+	bool vhost;                /* kernel data path if /dev/vhost-net exists, else userspace (logged) */
+	const int *test_fds;       /* tests only: one datagram socket per pair instead of a tap */
+};
+
+int virtio_net_create(const struct virtio_net_params *p, const struct gmem *mem,
+		      struct virtio_device **ret, char *err, size_t errlen) SKIFF_MUST_CHECK;
+
+/*
+ * virtio-vsock with Firecracker's Unix-socket bridge (vsock.c): a
+ * listening socket at uds_path is created now (a stale socket file
+ * nobody listens on is replaced) and removed at destroy.
+ */
+int virtio_vsock_create(uint32_t guest_cid, const char *uds_path, const struct gmem *mem,
+			struct virtio_device **ret, char *err, size_t errlen) SKIFF_MUST_CHECK;
 
 /* ---- virtio-mmio transport (virtio 1.2, version 2) ----------------------- */
 #define VIRTIO_MMIO_SIZE 0x200

@@ -34,6 +34,9 @@ static unsigned vm_nr_root_buses(const struct skiff_config *cfg)
 	for (unsigned i = 0; i < cfg->nr_drives; i++)
 		if (cfg->drives[i].root_bus >= 0 && (unsigned)cfg->drives[i].root_bus + 1 > n)
 			n = (unsigned)cfg->drives[i].root_bus + 1;
+	for (unsigned i = 0; i < cfg->nr_net; i++)
+		if (cfg->net[i].root_bus >= 0 && (unsigned)cfg->net[i].root_bus + 1 > n)
+			n = (unsigned)cfg->net[i].root_bus + 1;
 	for (unsigned i = 0; i < cfg->nr_vfio; i++)
 		if (cfg->vfio[i].root_bus >= 0 && (unsigned)cfg->vfio[i].root_bus + 1 > n)
 			n = (unsigned)cfg->vfio[i].root_bus + 1;
@@ -116,12 +119,45 @@ static int vm_create_drives(struct vm *vm, struct vm_error *err)
 	return 0;
 }
 
+static int vm_create_net(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+
+	for (unsigned i = 0; i < cfg->nr_net; i++) {
+		const struct skiff_net *ni = &cfg->net[i];
+		struct virtio_net_params p = {
+			.name = ni->iface_id, .tap_name = ni->host_dev_name, .mac = ni->has_mac ? ni->guest_mac : NULL,
+			.queue_pairs = ni->queue_pairs, .vhost = ni->vhost,
+		};
+		struct virtio_device *vdev;
+		char path[40], msg[256];
+		int r;
+
+		snprintf(path, sizeof(path), "network-interfaces[%u]", i);
+		r = virtio_net_create(&p, &vm->mem, &vdev, msg, sizeof(msg));
+		if (r)
+			return vm_fail(err, r != -ENOMEM, "%s: %s.host_dev_name: %s", cfg->source, path, msg);
+		if (vm_attach_virtio(vm, vdev, ni->iface_id, ni->root_bus, ni->slot, path, err))
+			return -1;
+	}
+	return 0;
+}
+
 static int vm_create_other_virtio(struct vm *vm, struct vm_error *err)
 {
 	const struct skiff_config *cfg = vm->cfg;
 	struct virtio_device *vdev;
 	int r;
 
+	if (cfg->vsock.enabled) {
+		char msg[256];
+
+		r = virtio_vsock_create(cfg->vsock.guest_cid, cfg->vsock.uds_path, &vm->mem, &vdev, msg, sizeof(msg));
+		if (r)
+			return vm_fail(err, r != -ENOMEM, "%s: vsock.uds_path: %s", cfg->source, msg);
+		if (vm_attach_virtio(vm, vdev, "virtio-vsock", -1, -1, "vsock", err))
+			return -1;
+	}
 	if (cfg->entropy) {
 		r = virtio_rng_create(&vm->mem, &vdev);
 		if (r)
@@ -178,10 +214,11 @@ int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err)
 			r = pci_root_create(&rc, &vm->pci);
 		if (r)
 			return vm_fail(err, false, "creating the PCIe root complex: %s", strerror(-r));
-	} else if (vm->cfg->nr_drives || vm->cfg->entropy || vm->cfg->console_device == CONSOLE_VIRTIO) {
+	} else if (vm->cfg->nr_drives || vm->cfg->nr_net || vm->cfg->vsock.enabled || vm->cfg->entropy ||
+		   vm->cfg->console_device == CONSOLE_VIRTIO) {
 		log_info("boot_args has pci=off: virtio devices use the virtio-mmio transport");
 	}
-	if (vm_create_drives(vm, err) || vm_create_other_virtio(vm, err))
+	if (vm_create_drives(vm, err) || vm_create_net(vm, err) || vm_create_other_virtio(vm, err))
 		return -1;
 	return vm->pci ? vm_register_pci_windows(vm, err) : 0;
 }

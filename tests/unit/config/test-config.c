@@ -23,6 +23,8 @@ struct bad {
 	const char *msg;
 };
 
+#define NIF(extra) "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"" extra "}"
+
 static const struct bad bad_cases[] = {
 	/* syntax class: FILE:LINE:COLUMN: message */
 	{ __LINE__, "", "vm.json:1:0: unexpected token near end of file" },
@@ -155,8 +157,57 @@ static const struct bad bad_cases[] = {
 	  "vm.json: drives[0].path: unknown key; did you mean \"path_on_host\"?" },
 	{ __LINE__, "{" MIN ", \"serial\": {\"device\": \"hvc\"}}",
 	  "vm.json: serial.device: must be \"com1\" or \"virtio\", got \"hvc\"" },
-	{ __LINE__, "{" MIN ", \"network-interfaces\": [1]}", "vm.json: network-interfaces: not supported by skiff" },
-	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3}}", "vm.json: vsock: not supported by skiff" },
+	/* network-interfaces */
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [1]}", "vm.json: network-interfaces[0]: expected an object, got integer" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": {}}", "vm.json: network-interfaces: expected an array, got object" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [{\"iface_id\": \"eth0\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: required" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": \"06:00:ac:10:00\"") "]}",
+	  "vm.json: network-interfaces[0].guest_mac: must be a MAC address like \"06:00:ac:10:00:02\", got \"06:00:ac:10:00\"" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": \"06:00:ac:10:00:0g\"") "]}",
+	  "vm.json: network-interfaces[0].guest_mac: must be a MAC address like \"06:00:ac:10:00:02\", got \"06:00:ac:10:00:0g\"" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": \"06-00-ac-10-00-02\"") "]}",
+	  "vm.json: network-interfaces[0].guest_mac: must be a MAC address like \"06:00:ac:10:00:02\", got \"06-00-ac-10-00-02\"" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": \"01:00:5e:00:00:01\"") "]}",
+	  "vm.json: network-interfaces[0].guest_mac: 01:00:5e:00:00:01 is a multicast address; the guest needs a unicast one" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": \"00:00:00:00:00:00\"") "]}",
+	  "vm.json: network-interfaces[0].guest_mac: must not be all zeros" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": 6") "]}",
+	  "vm.json: network-interfaces[0].guest_mac: expected a string, got integer" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"a234567890123456\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: must be at most 15 characters (a Linux interface name), got \"a234567890123456\"" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"a/b\"}]}",
+	  "vm.json: network-interfaces[0].host_dev_name: \"a/b\" is not a valid interface name" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"rx_rate_limiter\": {}") "]}",
+	  "vm.json: network-interfaces[0].rx_rate_limiter: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"tx_rate_limiter\": {\"bandwidth\": null}") "]}",
+	  "vm.json: network-interfaces[0].tx_rate_limiter: not supported by skiff" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"queue_pairs\": 8") "]}",
+	  "vm.json: network-interfaces[0].queue_pairs: must be 1..7, got 8" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"vhost\": 1") "]}",
+	  "vm.json: network-interfaces[0].vhost: expected a boolean, got integer" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF(", \"host_dev\": \"x\"") "]}",
+	  "vm.json: network-interfaces[0].host_dev: unknown key; did you mean \"host_dev_name\"?" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF("") ", " NIF("") "]}",
+	  "vm.json: network-interfaces[1].iface_id: duplicate id \"eth0\" (also network-interfaces[0])" },
+	{ __LINE__, "{" MIN ", \"network-interfaces\": [" NIF("") ", {\"iface_id\": \"eth1\", \"host_dev_name\": \"tap0\"}]}",
+	  "vm.json: network-interfaces[1].host_dev_name: tap \"tap0\" is already used by network-interfaces[0]" },
+	/* vsock */
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3}}", "vm.json: vsock.uds_path: required" },
+	{ __LINE__, "{" MIN ", \"vsock\": {}}", "vm.json: vsock.guest_cid: required" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 2, \"uds_path\": \"/tmp/v\"}}",
+	  "vm.json: vsock.guest_cid: must be 3 or more (0-2 are reserved: hypervisor, local, host), got 2" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 4294967295, \"uds_path\": \"/tmp/v\"}}",
+	  "vm.json: vsock.guest_cid: must be 3..4294967294, got 4294967295" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": \"3\", \"uds_path\": \"/tmp/v\"}}",
+	  "vm.json: vsock.guest_cid: expected an integer, got string" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"\"}}", "vm.json: vsock.uds_path: must not be empty" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"/tmp/v\", \"vhost\": true}}",
+	  "vm.json: vsock.vhost: vhost-vsock is not supported by skiff yet; leave it out for the userspace device" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"/tmp/v\", \"vsock_id\": \"a b\"}}",
+	  "vm.json: vsock.vsock_id: must contain only letters, digits and '_', got \"a b\"" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_pth\": \"/tmp/v\"}}",
+	  "vm.json: vsock.uds_pth: unknown key; did you mean \"uds_path\"?" },
 	{ __LINE__, "{" MIN ", \"balloon\": 0}", "vm.json: balloon: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"logger\": false}", "vm.json: logger: not supported by skiff" },
 	{ __LINE__, "{" MIN ", \"metrics\": \"\"}", "vm.json: metrics: not supported by skiff" },
@@ -285,7 +336,7 @@ static void test_good(void)
 		"{\"boot-source\": {\"kernel_image_path\": \"/k\", \"initrd_path\": null, \"boot_args\": null},"
 		" \"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 16, \"smt\": null, \"ht_enabled\": null,"
 		" \"track_dirty_pages\": null, \"huge_pages\": null, \"cpu_template\": null},"
-		" \"drives\": [], \"network-interfaces\": [], \"vsock\": {}, \"balloon\": {}, \"logger\": {},"
+		" \"drives\": [], \"network-interfaces\": [], \"vsock\": null, \"balloon\": {}, \"logger\": {},"
 		" \"metrics\": {}, \"mmds-config\": {}, \"entropy\": {}, \"cpu-config\": {}, \"vfio\": [], \"iommu\": {},"
 		" \"serial\": null}";
 	if (load_ok(empties, &cfg) == 0) {
@@ -364,6 +415,27 @@ static void test_good_devices(void)
 			  cfg.drives[1].cache_type == DRIVE_CACHE_UNSAFE, "drive 1 bus/defaults");
 		CHECK_MSG(cfg.entropy, "entropy object adds virtio-rng");
 		CHECK_MSG(cfg.console_device == CONSOLE_VIRTIO, "virtio console");
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": \"06:00:AC:10:00:02\", "
+		    "\"rx_rate_limiter\": null, \"tx_rate_limiter\": null, \"vhost\": true, \"queue_pairs\": 2, \"slot\": 4")
+		    ", {\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"guest_mac\": null}],"
+		    " \"vsock\": {\"vsock_id\": \"vsock0\", \"guest_cid\": 4294967294, \"uds_path\": \"/tmp/v.sock\"}}",
+		    &cfg) == 0) {
+		static const uint8_t mac[6] = { 0x06, 0x00, 0xac, 0x10, 0x00, 0x02 };
+
+		CHECK_EQ(cfg.nr_net, 2);
+		CHECK(streq_null(cfg.net[0].iface_id, "eth0") && streq_null(cfg.net[0].host_dev_name, "tap0"));
+		CHECK(cfg.net[0].has_mac && memcmp(cfg.net[0].guest_mac, mac, 6) == 0);
+		CHECK(cfg.net[0].vhost && cfg.net[0].queue_pairs == 2 && cfg.net[0].slot == 4 && cfg.net[0].root_bus == -1);
+		CHECK(!cfg.net[1].has_mac && !cfg.net[1].vhost && cfg.net[1].queue_pairs == 1 && cfg.net[1].slot == -1);
+		CHECK(cfg.vsock.enabled && cfg.vsock.guest_cid == 4294967294u && streq_null(cfg.vsock.uds_path, "/tmp/v.sock"));
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"network-interfaces\": null, \"vsock\": null, \"balloon\": null, \"logger\": null,"
+		    " \"metrics\": null, \"mmds-config\": null, \"entropy\": null, \"cpu-config\": null, \"drives\": null}",
+		    &cfg) == 0) {
+		CHECK(cfg.nr_net == 0 && !cfg.vsock.enabled && cfg.nr_drives == 0 && !cfg.entropy);
 		config_free(&cfg);
 	}
 	if (load_ok("{" MIN ", \"drives\": [], \"entropy\": null}", &cfg) == 0) {
