@@ -169,7 +169,8 @@ struct acpi_layout {
  * Table signatures in ret->tables: RSDP, XSDT, FACP, DSDT, APIC, MCFG
  * if there are PCI hosts (at most ACPI_MAX_PCI_HOSTS, bus_start <=
  * bus_end, windows not wrapping, mmio32 below 4 GiB, prt_gsi below 2^32),
- * and DMAR if there are vIOMMUs (acpi_viommus_check() passes).
+ * and DMAR if there are vIOMMUs (acpi_viommus_check() passes and, with PCI
+ * hosts, each vIOMMU's bus range lies inside one host's on segment 0).
  */
 int acpi_build_x86(const struct acpi_x86_params *params, uint64_t base_gpa, uint8_t *buf,
 		   size_t len, struct acpi_layout *ret);

@@ -56,6 +56,26 @@ static size_t align_up(size_t v)
 	return (v + ACPI_TABLE_ALIGN - 1) & ~(size_t)(ACPI_TABLE_ALIGN - 1);
 }
 
+/*
+ * With PCI host bridges (all on segment 0, as in the MCFG), each vIOMMU's
+ * buses must lie inside one of them: a vIOMMU owns (part of) a root bus
+ * hierarchy the guest can see.
+ */
+static int check_viommu_hosts(const struct acpi_x86_params *p)
+{
+	for (unsigned i = 0; i < p->nr_viommus && p->nr_pci_hosts; i++) {
+		const struct acpi_viommu *u = &p->viommus[i];
+		bool inside = false;
+
+		for (unsigned h = 0; h < p->nr_pci_hosts; h++)
+			inside |= u->segment == 0 && u->bus_first >= p->pci_hosts[h].bus_start &&
+				  u->bus_last <= p->pci_hosts[h].bus_end;
+		if (!inside)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_params(const struct acpi_x86_params *p, uint64_t base_gpa)
 {
 	if (p->nr_cpus == 0 || p->nr_cpus > 255)
@@ -90,7 +110,10 @@ static int check_params(const struct acpi_x86_params *p, uint64_t base_gpa)
 	}
 	if (p->nr_viommus && (p->phys_addr_bits < 32 || p->phys_addr_bits > 64))
 		return -EINVAL;
-	return acpi_viommus_check(p->viommus, p->nr_viommus, NULL, 0);
+	int err = acpi_viommus_check(p->viommus, p->nr_viommus, NULL, 0);
+	if (err)
+		return err;
+	return check_viommu_hosts(p);
 }
 
 enum { T_RSDP, T_XSDT, T_FADT, T_DSDT, T_MADT, T_MCFG, T_DMAR, T_COUNT };

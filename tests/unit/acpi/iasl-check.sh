@@ -1,21 +1,24 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# iasl-check.sh ACPI_DUMP
+# iasl-check.sh ACPI_DUMP CANON_AWK
 #
 # Builds the ACPI tables with acpi-dump for several parameter sets,
 # disassembles each with `iasl -d` and fails on any error, warning or remark
 # iasl reports (bad checksum, bad length, unknown subtable, AML it cannot
 # parse...). Then it checks decoded fields against the parameters, and
 # recompiles the disassembly to check iasl reads our bytes back the same
-# way. The RSDP, which iasl 2020 cannot disassemble from a binary file, is
+# way. With vIOMMUs, the DMAR and the IORT that iasl decodes (reduced to
+# their fields by viommu-canon.awk) must equal what the vIOMMU list that
+# acpi-dump printed implies (docs/acpi.md). The RSDP, which iasl 2020 cannot disassemble from a binary file, is
 # instead compiled from a data-table source built from the parameters and
 # compared byte for byte (iasl computes both checksums).
 #
 # A missing iasl is a failure, not a skip: install acpica-tools.
 set -u
 
-dump=${1:?usage: iasl-check.sh ACPI_DUMP}
+dump=${1:?usage: iasl-check.sh ACPI_DUMP CANON_AWK}
+canon=${2:?usage: iasl-check.sh ACPI_DUMP CANON_AWK}
 IASL=${IASL:-iasl}
 
 if ! command -v "$IASL" >/dev/null 2>&1; then
@@ -106,6 +109,26 @@ recompile() {
 	[ -z "$diffs" ] || { fail "$2: recompiled table differs:"; echo "$diffs" | head >&2; }
 }
 
+# recompile_iort DIR: as recompile, but iasl 20200925 predates the node
+# Identifier field (IORT E.b) and still calls it Reserved, warning when it
+# is not zero. So the identifiers are zeroed in the source first and left
+# out of the comparison, together with the checksum and compiler ID.
+recompile_iort() {
+	mkdir -p "$1/re"
+	awk '/\] +Reserved : [0-9A-F]+$/ && prev ~ /\] +Revision : / { sub(/: [0-9A-F]+$/, ": 00000000") }
+		{ print; prev = $0 }' "$1/IORT.dsl" >"$1/re/IORT.dsl"
+	(cd "$1/re" && "$IASL" IORT.dsl) >"$1/IORT.re.log" 2>&1 || fail "recompiling IORT.dsl failed"
+	if d=$(diagnostics "$1/IORT.re.log"); then
+		fail "recompiling IORT.dsl reported:"; echo "$d" >&2
+	fi
+	# 1-based offsets of each node's Identifier bytes (node offset + 4..7).
+	ids=$(sed -n -E 's/^\[([0-9A-F]+)h [0-9]+ +[0-9]+\] +Type : .*/\1/p' "$1/IORT.dsl" |
+		while read -r o; do for k in 5 6 7 8; do echo $((0x$o + k)); done; done | tr '\n' ' ')
+	diffs=$(cmp -l "$1/IORT.dat" "$1/re/IORT.aml" 2>&1 |
+		awk -v ids=" $ids" '$1 != 10 && ($1 < 29 || $1 > 36) && index(ids, " " $1 " ") == 0')
+	[ -z "$diffs" ] || { fail "IORT: recompiled table differs:"; echo "$diffs" | head >&2; }
+}
+
 # check_pci DIR: MCFG allocations and DSDT host bridges for $pci hosts laid
 # out as acpi-dump does (buses split evenly, ECAM base 0xE0000000, 32-bit
 # windows from 0xC0000000, 64-bit from 0x4000000000, GSI 16 + (slot+pin)%4).
@@ -157,6 +180,91 @@ check_pci() {
 	echo "$prt" | grep -q -F '0x0005FFFF,0x02,Zero,0x13' || fail "PCI0: _PRT slot 5 INTC: $prt"
 }
 
+# viommu_lines DIR: acpi-dump's description of its vIOMMUs, as
+# "INDEX REG SEG FIRST LAST INCL SCOPES" (SCOPES "-" when none).
+viommu_lines() {
+	sed -n -E 's/^viommu ([0-9]+) reg=([^ ]+) seg=([0-9]+) bus=([0-9]+)-([0-9]+) incl=([01]) scopes=(.*)$/\1 \2 \3 \4 \5 \6 \7/p' \
+		"$1/layout.txt" | sed -E 's/ $/ -/'
+}
+
+# want_dmar DIR BITS: the DMAR fields the vIOMMU list implies: scoped units
+# in input order, then the INCLUDE_PCI_ALL ones; one-hop scopes from the
+# root bus.
+want_dmar() {
+	echo "dmar haw=$(hex $(($2 - 1)) 2) flags=00"
+	for pass in 0 1; do
+		viommu_lines "$1" | while read -r i reg seg first last incl scopes; do
+			[ "$incl" -eq "$pass" ] || continue
+			echo "drhd flags=$(hex "$incl" 2) seg=$(hex "$seg" 4) base=$(hex "$reg" 16)"
+			[ "$scopes" = - ] && continue
+			for sc in $(echo "$scopes" | tr ',' ' '); do
+				t=${sc%%:*} d=${sc#*:}
+				f=${d#*.} d=${d%.*}
+				echo "scope type=$(hex "$t" 2) bus=$(hex "$first" 2) path=$(hex "$d" 2),$(hex "$f" 2)"
+			done
+		done
+	done
+}
+
+# rc_maps SEG: a root complex's ID mappings for the vIOMMUs on SEG (read
+# as "FIRST LAST INDEX" lines in bus order): each vIOMMU's RIDs to its
+# SMMUv3 node (StreamID = RID), every gap straight to the ITS.
+rc_maps() {
+	next=0
+	while read -r first last i; do
+		[ $((first << 8)) -gt $next ] &&
+			echo "map in=$(hex $next 8) count=$(hex $(((first << 8) - 1 - next)) 8)" \
+				"out=$(hex $(($1 << 16 | next)) 8) ref=node0 flags=00000000"
+		echo "map in=$(hex $((first << 8)) 8) count=$(hex $(((last - first + 1) * 256 - 1)) 8)" \
+			"out=$(hex $((first << 8)) 8) ref=node$((1 + i)) flags=00000000"
+		next=$(((last << 8) + 256))
+	done
+	[ $next -le 65535 ] &&
+		echo "map in=$(hex $next 8) count=$(hex $((65535 - next)) 8)" \
+			"out=$(hex $(($1 << 16 | next)) 8) ref=node0 flags=00000000"
+	return 0
+}
+
+# want_iort DIR BITS: ITS group; an SMMUv3 node per vIOMMU (StreamIDs of
+# its buses -> ITS DeviceIDs (seg << 16) | RID, and its own MSIs -> DeviceID
+# 0x100000 + i); a root complex per segment in increasing order.
+want_iort() {
+	n=$(viommu_lines "$1" | wc -l)
+	segs=$(viommu_lines "$1" | awk '{ print $3 }' | sort -n -u)
+	nseg=$(echo "$segs" | wc -l)
+	g=00000000
+	echo "iort rev=05 nodes=$(hex $((1 + n + nseg)) 8)"
+	echo "node type=00 rev=01 maps=00000000"
+	echo "its count=00000001 ids=00000000"
+	viommu_lines "$1" | while read -r i reg seg first last incl scopes; do
+		echo "node type=04 rev=04 maps=00000002"
+		echo "smmu base=$(hex "$reg" 16) flags=00000001 model=00000000 gsiv=$g,$g,$g,$g index=00000001"
+		echo "map in=$(hex $((first << 8)) 8) count=$(hex $(((last - first + 1) * 256 - 1)) 8)" \
+			"out=$(hex $((seg << 16 | first << 8)) 8) ref=node0 flags=00000000"
+		echo "map in=00000000 count=00000000 out=$(hex $((0x100000 + i)) 8) ref=node0 flags=00000001"
+	done
+	for seg in $segs; do
+		maps=$(viommu_lines "$1" | awk -v s="$seg" '$3 == s { print $4, $5, $1 }' | sort -n | rc_maps "$seg")
+		echo "node type=02 rev=03 maps=$(hex "$(echo "$maps" | wc -l)" 8)"
+		echo "rc cca=00000001 mflags=03 ats=00000000 seg=$(hex "$seg" 8) limit=$(hex "$2" 2)"
+		echo "$maps"
+	done
+}
+
+# check_viommus DIR: DMAR and IORT as iasl decodes them equal the expectation.
+check_viommus() {
+	for sig in DMAR IORT; do
+		awk -f "$canon" "$1/$sig.dsl" >"$1/$sig.got"
+		"want_$(echo $sig | tr 'A-Z' 'a-z')" "$1" "$viommu_bits" >"$1/$sig.want"
+		if ! cmp -s "$1/$sig.got" "$1/$sig.want"; then
+			fail "$sig decoded by iasl differs from the vIOMMU list (-want +got):"
+			diff "$1/$sig.want" "$1/$sig.got" | head -20 >&2
+		fi
+	done
+	expect_field "$1/DMAR.dsl" 'Table Length' "$(hex "$(stat -c %s "$1/DMAR.dat")" 8)"
+	expect_field "$1/IORT.dsl" 'Table Length' "$(hex "$(stat -c %s "$1/IORT.dat")" 8)"
+}
+
 # run_case NAME CPUS KEY=VALUE... (the keys are acpi-dump's)
 run_case() {
 	case=$1
@@ -169,7 +277,7 @@ run_case() {
 	# Defaults of acpi-dump, overridden by the case's arguments.
 	sleep_ctl=0x600 sleep_sts=0x601 reset_port=0xcf9 reset_value=0x06 s5=5
 	com1_port=0x3f8 com1_irq=4 pvpanic=0x505 lapic=0xfee00000 ioapic=0xfec00000
-	pci=0 pci_io=0 ged=0 ged_gsi=20
+	pci=0 pci_io=0 ged=0 ged_gsi=20 viommus=0 viommu_bits=39
 	for kv in "$@"; do
 		v=${kv#*=}
 		case ${kv%%=*} in
@@ -185,6 +293,8 @@ run_case() {
 		pci-io) pci_io=$v ;;
 		ged) ged=$v ;;
 		ged-gsi) ged_gsi=$v ;;
+		viommus) viommus=$v ;;
+		viommu-bits) viommu_bits=$v ;;
 		esac
 	done
 
@@ -203,6 +313,15 @@ run_case() {
 		disasm "$dir" MCFG
 	else
 		[ ! -f "$dir/MCFG.dat" ] || fail "MCFG without PCI host bridges"
+	fi
+	if [ "$viommus" -ne 0 ]; then
+		for sig in DMAR IORT; do
+			[ -f "$dir/$sig.dat" ] || fail "no $sig with viommus=$viommus"
+			disasm "$dir" "$sig"
+		done
+	else
+		[ ! -f "$dir/DMAR.dat" ] || fail "DMAR without vIOMMUs"
+		[ ! -f "$dir/IORT.dat" ] || fail "IORT without vIOMMUs"
 	fi
 
 	# RSDP: compile from source, compare all 36 bytes.
@@ -224,16 +343,21 @@ run_case() {
 	cmp -s "$dir/rsdp.aml" "$dir/RSDP.dat" ||
 		fail "RSDP differs from iasl's (checksums or XSDT address wrong)"
 
-	# XSDT -> FADT, MADT
+	# XSDT -> FADT, MADT [, MCFG] [, DMAR]; never the IORT (arm64 only)
 	x=$dir/XSDT.dsl
 	expect_field "$x" 'ACPI Table Address +0' "$(hex "0x$(gpa FACP)" 16)"
 	expect_field "$x" 'ACPI Table Address +1' "$(hex "0x$(gpa APIC)" 16)"
+	entries=2
 	if [ "$pci" -ne 0 ]; then
-		expect_field "$x" 'ACPI Table Address +2' "$(hex "0x$(gpa MCFG)" 16)"
-		expect_count "$x" 'ACPI Table Address' 3 "XSDT entries"
-	else
-		expect_count "$x" 'ACPI Table Address' 2 "XSDT entries"
+		expect_field "$x" "ACPI Table Address +$entries" "$(hex "0x$(gpa MCFG)" 16)"
+		entries=$((entries + 1))
 	fi
+	if [ "$viommus" -ne 0 ]; then
+		expect_field "$x" "ACPI Table Address +$entries" "$(hex "0x$(gpa DMAR)" 16)"
+		entries=$((entries + 1))
+	fi
+	expect_count "$x" 'ACPI Table Address' $entries "XSDT entries"
+	[ -z "$(gpa IORT)" ] || fail "the IORT is in the x86 layout"
 
 	# FADT
 	f=$dir/FACP.dsl
@@ -288,6 +412,7 @@ run_case() {
 	fi
 
 	[ "$pci" -ne 0 ] && check_pci "$dir"
+	[ "$viommus" -ne 0 ] && check_viommus "$dir"
 	if [ $((ged)) -ne 0 ]; then
 		grep -q -F 'Device (GED0)' "$d" || fail "DSDT: no GED0"
 		grep -q -F 'Name (_HID, "ACPI0013"' "$d" || fail "DSDT: no ACPI0013"
@@ -312,6 +437,10 @@ run_case() {
 		recompile "$dir" "$sig"
 	done
 	[ "$pci" -ne 0 ] && recompile "$dir" MCFG
+	if [ "$viommus" -ne 0 ]; then
+		recompile "$dir" DMAR
+		recompile_iort "$dir"
+	fi
 	recompile "$dir" DSDT nocmp # iasl drops the redundant '\' of \_S5, \_SB
 	[ -f "$dir/SSDT.dat" ] && recompile "$dir" SSDT
 
@@ -327,6 +456,27 @@ run_case max-cpus 255 ioapic-id=255
 run_case pci-one 2 pci=1 ged=0xfeb00000
 run_case pci-two 4 pci=2 pci-io=1 ged=0xfeb00000 ged-gsi=23
 run_case pci-eight 1 pci=8 com1-port=0 pvpanic=0
+# vIOMMUs: 1 to 8, scoped and INCLUDE_PCI_ALL units mixed (viommu-incl is a
+# bit mask), one to four segments (skiff's PCI hosts are all on segment 0,
+# so the multi-segment cases have no MCFG).
+run_case viommu-1 2 pci=1 viommus=1
+run_case viommu-1-all 2 pci=1 viommus=1 viommu-incl=1 viommu-bits=48
+for n in 2 3 4 5 6 7 8; do
+	run_case "viommu-$n" 2 pci=2 viommus=$n viommu-incl=$((1 << (n - 1)))
+done
+run_case viommu-8-segs2 4 viommus=8 viommu-segs=2 viommu-incl=0x21 viommu-bits=52
+run_case viommu-8-segs4 4 viommus=8 viommu-segs=4 viommu-incl=0x0f viommu-bits=64
+run_case viommu-5-segs3 1 viommus=5 viommu-segs=3 viommu-bits=32
+
+# Too many vIOMMUs: a clear error, no tables.
+case=viommu-9
+mkdir -p "$tmp/$case"
+if "$dump" "$tmp/$case" viommus=9 >/dev/null 2>"$tmp/$case.err"; then
+	fail "acpi-dump accepted 9 vIOMMUs"
+elif ! grep -q -F '9 vIOMMUs: at most 8 are supported' "$tmp/$case.err"; then
+	fail "unclear error for 9 vIOMMUs: $(cat "$tmp/$case.err")"
+fi
+[ -z "$(ls "$tmp/$case")" ] || fail "tables written for 9 vIOMMUs"
 
 if [ $failures -ne 0 ]; then
 	echo "iasl-check: $failures failure(s)" >&2
