@@ -13,7 +13,7 @@ cd "$repo"
 # Build, test and lab dependencies, all from Debian 12.
 packages="build-essential meson ninja-build pkg-config libjansson-dev liburing-dev libfdt-dev
   acpica-tools busybox-static cpio gzip qemu-system-x86 qemu-utils e2fsprogs strace file util-linux
-  ca-certificates xz-utils"
+  ca-certificates xz-utils socat iperf3 python3"
 
 missing=
 for p in $packages; do

@@ -2,12 +2,13 @@
 # lab-run: --timeout 900
 # virtio-net from "network-interfaces" on a tap in a network namespace of
 # L1, on both data paths: the userspace worker, then vhost-net ("vhost":
-# true). Each time the guest (10.0.2.2) pings L1 (10.0.2.1), downloads a
+# true); then both again with "queue_pairs": 2 on a multi-queue tap and 2
+# vCPUs (the guest must use 2 queue pairs). Each time the guest (10.0.2.2) pings L1 (10.0.2.1), downloads a
 # random file from L1 and uploads it back (busybox nc against socat in
 # L1); both sha256s must match the original. The guest's negotiated
 # virtio features must include the offloads the tap offers (checksum and
 # TSO), and the vhost run must say it uses vhost-net.
-# NET_PATHS="user vhost" (default) picks the data paths; NET_BYTES the size.
+# NET_PATHS="user vhost mq mq-vhost" (default) picks the runs; NET_BYTES the size.
 . "$(dirname "$0")/../lib.sh"
 need kernel initrd vmm
 need_tools ip socat unshare
@@ -19,7 +20,7 @@ fi
 OWN_WORK=1  # the outer shell exec'ed into us: the work dir is ours to clean
 ip link set lo up
 ip tuntap add dev sktap0 mode tap || { fail "ip tuntap add failed"; finish; }
-ip addr add 10.0.2.1/24 dev sktap0 && ip link set sktap0 up || { fail "cannot configure sktap0"; finish; }
+ip tuntap add dev skmq0 mode tap multi_queue || { fail "ip tuntap add multi_queue failed"; finish; }
 
 bytes=${NET_BYTES:-4194304}
 random_file "$WORK/data" "$bytes"
@@ -30,6 +31,7 @@ ip link set eth0 up
 ip addr add 10.0.2.2/24 dev eth0
 echo "SKIFF-FACT mac=$(cat /sys/class/net/eth0/address)"
 echo "SKIFF-FACT vfeatures=$(cat /sys/class/net/eth0/device/features 2>/dev/null)"
+echo "SKIFF-FACT rx_queues=$(ls -d /sys/class/net/eth0/queues/rx-* | wc -l)"
 ping -c 3 -W 10 10.0.2.1 > /tmp/ping 2>&1
 echo "SKIFF-FACT ping_rc=$?"
 echo "SKIFF-FACT ping_received=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping)"
@@ -41,20 +43,24 @@ echo "SKIFF-FACT put_rc=$?"
 GUEST
 script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 
-for path in ${NET_PATHS:-user vhost}; do
+for path in ${NET_PATHS:-user vhost mq mq-vhost}; do
     case $path in
-    user) vhost=false ;;
-    vhost) vhost=true ;;
+    user) vhost=false tap=sktap0 pairs=1 ;;
+    vhost) vhost=true tap=sktap0 pairs=1 ;;
+    mq) vhost=false tap=skmq0 pairs=2 ;;
+    mq-vhost) vhost=true tap=skmq0 pairs=2 ;;
     *) fail "NET_PATHS: unknown data path $path"; continue ;;
     esac
     log "data path: $path"
+    ip addr flush dev sktap0; ip addr flush dev skmq0; ip link set sktap0 down; ip link set skmq0 down
+    ip addr add 10.0.2.1/24 dev $tap && ip link set $tap up || { fail "cannot configure $tap"; continue; }
     rm -f "$WORK/back"
     socat -u "FILE:$WORK/data" TCP-LISTEN:5001,bind=10.0.2.1,reuseaddr 2>"$WORK/socat-get.log" &
     get_pid=$!
     socat -u TCP-LISTEN:5002,bind=10.0.2.1,reuseaddr "CREATE:$WORK/back" 2>"$WORK/socat-put.log" &
     put_pid=$!
-    net='"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "sktap0", "guest_mac": "06:00:0a:00:02:02", "rx_rate_limiter": null, "tx_rate_limiter": null, "vhost": '$vhost'}]'
-    write_config "$WORK/vm-$path.json" --initrd "$WORK/initrd.cpio.gz" --action script --section "$net"
+    net='"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "'$tap'", "guest_mac": "06:00:0a:00:02:02", "rx_rate_limiter": null, "tx_rate_limiter": null, "vhost": '$vhost', "queue_pairs": '$pairs'}]'
+    write_config "$WORK/vm-$path.json" --vcpus "$pairs" --initrd "$WORK/initrd.cpio.gz" --action script --section "$net"
     run_vm "$WORK/vm-$path.json"
     kill "$get_pid" "$put_pid" 2>/dev/null; wait "$get_pid" "$put_pid" 2>/dev/null
     expect_rc 0
@@ -73,12 +79,17 @@ for path in ${NET_PATHS:-user vhost}; do
     for bit in 0 1 7 11; do
         [ "${f:$bit:1}" = 1 ] || { fail "$path: feature bit $bit not negotiated: $f"; show_out; }
     done
-    if [ "$path" = vhost ]; then
+    expect_fact rx_queues "$pairs"
+    if [ "$pairs" -gt 1 ]; then  # MQ (bit 22) and the control queue (17)
+        [ "${f:17:1}${f:22:1}" = 11 ] || { fail "$path: MQ/CTRL_VQ not negotiated: $f"; show_out; }
+    fi
+    if [ "$vhost" = true ]; then
         expect_line 'vhost-net\)' "skiff did not say it uses vhost-net"
     elif grep -q 'vhost' "$OUT"; then
-        fail "user: skiff mentions vhost"; show_out
+        fail "$path: skiff mentions vhost"; show_out
     fi
     log "$path: ping ok, $bytes bytes down and up, sha256 $want, features $f"
 done
 ip link del sktap0
+ip link del skmq0
 finish
