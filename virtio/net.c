@@ -132,7 +132,7 @@ static void net_rx(struct net_dev *n, unsigned p)
 			n->pairs[p].rx_blocked = true;
 			break;
 		}
-		if (len < 0)
+		if (len < (ssize_t)sizeof(struct virtio_net_hdr_v1))
 			len = 0;  /* the frame did not fit the buffer: the tap dropped it */
 		else  /* without MRG_RXBUF a frame is always one buffer */
 			iov_from_buf(c->iov, c->nr_in, offsetof(struct virtio_net_hdr_v1, num_buffers), &one, 2);

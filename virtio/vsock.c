@@ -87,6 +87,8 @@ static int vsock_rx_data(struct vsock_dev *d, struct vsock_conn *c)
 
 	if (want > VSOCK_MAX_PAYLOAD)
 		want = VSOCK_MAX_PAYLOAD;
+	if (want == 0)
+		return 0;  /* a buffer with room for the header only: keep it for control packets */
 	/* The payload goes straight into guest memory, after the header. */
 	for (unsigned i = 0, skip = sizeof(struct virtio_vsock_hdr); i < d->chain.nr_in && n < VSOCK_MAX_SEGS; i++) {
 		struct iovec v = d->chain.iov[i];
@@ -486,6 +488,7 @@ int virtio_vsock_create(uint32_t guest_cid, const char *uds_path, const struct g
 		return -ENOMEM;
 	}
 	d->chain.cap = VSOCK_QUEUE_SIZE + VIRTIO_QUEUE_MAX_SIZE;
+	d->vdev.priv = d;
 	d->epfd = d->stop_fd = d->listen_fd = -1;
 	r = vsock_listen(uds_path, &d->listen_fd, err, errlen);
 	if (r) {

@@ -259,7 +259,12 @@ bool vsock_conn_from_guest(struct vsock_dev *d, struct vsock_conn *c, const stru
 	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n };
 	ssize_t sent = 0;
 
-	if (c->guest_shut_send || (uint64_t)c->buf_len + len > VSOCK_BUF_ALLOC)
+	/*
+	 * The guest may have in flight what we granted: buf_alloc beyond the
+	 * fwd_cnt we last told it. What the socket has not taken is part of
+	 * that, so a guest within its credit never overflows the buffer.
+	 */
+	if (c->guest_shut_send || (uint64_t)(uint32_t)(c->rx_cnt - c->fwd_told) + len > VSOCK_BUF_ALLOC)
 		return false;  /* more than the credit we granted, or data after SHUTDOWN */
 	c->rx_cnt += len;
 	if (!c->buf_len) {
