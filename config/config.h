@@ -69,6 +69,7 @@ struct skiff_vsock {
 	bool enabled;
 	uint32_t guest_cid;     /* 3..2^32-2 */
 	char *uds_path;         /* host-initiated: connect here; guest-initiated: uds_path_PORT */
+	bool vhost;             /* skiff: vhost-vsock (AF_VSOCK on the host) if the host has it */
 };
 
 struct skiff_config {

@@ -252,9 +252,7 @@ static int parse_uds_path(struct ctx *c, const struct jpath *p, json_t *v, void 
 
 static int parse_vsock_vhost(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 {
-	(void)out;
-	return cfg_get_bool_off(c, p, v, "vhost-vsock is not supported by skiff yet; leave it out for the "
-				"userspace device");
+	return cfg_get_bool(c, p, v, &((struct skiff_vsock *)out)->vhost);
 }
 
 static const struct field vsock_fields[] = {

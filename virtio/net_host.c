@@ -16,7 +16,7 @@
 
 #include "net_hdr.h"
 #include "net_host.h"
-#include "virtq.h"
+#include "vhost.h"
 
 int net_tap_open(const char *name, bool multi_queue, int *ret_fd, bool *ret_created)
 {
@@ -115,65 +115,14 @@ int net_vhost_open(int *ret_fd, uint64_t *ret_features)
 	return 0;
 }
 
-static int net_vhost_mem(int fd, const struct gmem *mem)
-{
-	struct vhost_memory *m = calloc(1, sizeof(*m) + mem->nr_regions * sizeof(m->regions[0]));
-	int r = 0;
-
-	if (!m)
-		return -ENOMEM;
-	m->nregions = mem->nr_regions;
-	for (unsigned i = 0; i < mem->nr_regions; i++)
-		m->regions[i] = (struct vhost_memory_region){
-			.guest_phys_addr = mem->regions[i].gpa, .memory_size = mem->regions[i].size,
-			.userspace_addr = (uint64_t)(uintptr_t)mem->regions[i].host,
-		};
-	if (ioctl(fd, VHOST_SET_MEM_TABLE, m) < 0)
-		r = -errno;
-	free(m);
-	return r;
-}
-
-/* The same ring checks as the userspace path, then vhost gets our view of the rings. */
-static int net_vhost_ring(int fd, unsigned index, const struct gmem *mem, const struct net_vhost_ring *ring)
-{
-	const struct virtio_queue_cfg *c = ring->cfg;
-	uint64_t n = c->size;
-	void *desc = gmem_slice(mem, c->desc, 16 * n), *avail = gmem_slice(mem, c->avail, 6 + 2 * n);
-	void *used = gmem_slice(mem, c->used, 6 + 8 * n);
-	struct vhost_vring_state num = { .index = index, .num = c->size }, base = { .index = index, .num = 0 };
-	struct vhost_vring_addr addr = {
-		.index = index, .desc_user_addr = (uint64_t)(uintptr_t)desc,
-		.used_user_addr = (uint64_t)(uintptr_t)used, .avail_user_addr = (uint64_t)(uintptr_t)avail,
-	};
-	struct vhost_vring_file kick = { .index = index, .fd = c->kick_fd };
-	struct vhost_vring_file call = { .index = index, .fd = ring->call_fd };
-
-	if (!desc || !avail || !used || n == 0 || (n & (n - 1)) || n > c->max_size ||
-	    (c->desc & 15) || (c->avail & 1) || (c->used & 3))
-		return -EFAULT;
-	if (ioctl(fd, VHOST_SET_VRING_NUM, &num) < 0 || ioctl(fd, VHOST_SET_VRING_BASE, &base) < 0 ||
-	    ioctl(fd, VHOST_SET_VRING_ADDR, &addr) < 0 || ioctl(fd, VHOST_SET_VRING_KICK, &kick) < 0 ||
-	    ioctl(fd, VHOST_SET_VRING_CALL, &call) < 0)
-		return -errno;
-	return 0;
-}
-
 int net_vhost_start(int fd, uint64_t features, const struct gmem *mem, const struct net_vhost_ring ring[2],
 		    int tap_fd)
 {
-	uint64_t vhost_features;
-	int r;
+	struct vhost_ring rings[2] = {
+		{ 0, ring[0].cfg, ring[0].call_fd }, { 1, ring[1].cfg, ring[1].call_fd },
+	};
+	int r = vhost_setup(fd, features, mem, rings, 2);
 
-	if (ioctl(fd, VHOST_SET_OWNER) < 0 || ioctl(fd, VHOST_GET_FEATURES, &vhost_features) < 0)
-		return -errno;
-	/* vhost knows the ring features; the offloads are the tap's business. */
-	features &= vhost_features;
-	if (ioctl(fd, VHOST_SET_FEATURES, &features) < 0)
-		return -errno;
-	r = net_vhost_mem(fd, mem);
-	for (unsigned i = 0; i < 2 && !r; i++)
-		r = net_vhost_ring(fd, i, mem, &ring[i]);
 	for (unsigned i = 0; i < 2 && !r; i++) {
 		struct vhost_vring_file backend = { .index = i, .fd = tap_fd };
 

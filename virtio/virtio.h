@@ -175,11 +175,20 @@ int virtio_net_create(const struct virtio_net_params *p, const struct gmem *mem,
 		      struct virtio_device **ret, char *err, size_t errlen) SKIFF_MUST_CHECK;
 
 /*
- * virtio-vsock with Firecracker's Unix-socket bridge (vsock.c): a
- * listening socket at uds_path is created now (a stale socket file
- * nobody listens on is replaced) and removed at destroy.
+ * virtio-vsock (vsock.c). By default with Firecracker's Unix-socket
+ * bridge: a listening socket at uds_path is created now (a stale socket
+ * file nobody listens on is replaced) and removed at destroy. With vhost,
+ * if /dev/vhost-vsock can be opened, the kernel carries the packets and
+ * host programs use AF_VSOCK directly (uds_path is not used); otherwise
+ * the bridge, said in one line.
  */
-int virtio_vsock_create(uint32_t guest_cid, const char *uds_path, const struct gmem *mem,
+struct virtio_vsock_params {
+	uint32_t guest_cid;
+	const char *uds_path;
+	bool vhost;
+};
+
+int virtio_vsock_create(const struct virtio_vsock_params *p, const struct gmem *mem,
 			struct virtio_device **ret, char *err, size_t errlen) SKIFF_MUST_CHECK;
 
 /* ---- virtio-mmio transport (virtio 1.2, version 2) ----------------------- */

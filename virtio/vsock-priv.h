@@ -64,12 +64,14 @@ struct vsock_dev {
 	char name[48];
 	uint64_t guest_cid;
 	char *uds_path;
-	int listen_fd;
+	int listen_fd;             /* the bridge's socket; -1 with vhost-vsock */
+	int vhost_fd;              /* vhost-vsock instance holding the CID; -1: the bridge */
 	struct { uint64_t guest_cid; } __attribute__((packed)) config;
 
 	/* Valid between activate and reset. */
 	pthread_t thread;
 	int epfd, stop_fd;
+	int call_fd[2];            /* vhost-vsock's used-buffer eventfds, relayed to the transport */
 	struct virtq vqs[3];
 	bool notify[3];
 	bool rx_starved;           /* no receive buffers until the driver kicks the rx queue */
@@ -82,7 +84,7 @@ struct vsock_dev {
 	unsigned rst_head, rst_len;
 };
 
-enum { VSOCK_EV_STOP, VSOCK_EV_KICK, VSOCK_EV_LISTEN, VSOCK_EV_CONN };
+enum { VSOCK_EV_STOP, VSOCK_EV_KICK, VSOCK_EV_LISTEN, VSOCK_EV_CONN, VSOCK_EV_CALL };
 #define VSOCK_EV(type, i) ((uint64_t)(type) << 32 | (uint32_t)(i))
 
 /* vsock_conn.c */

@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vhost.h"
 #include "vsock-priv.h"
 
 #define VSOCK_QUEUE_SIZE 256
@@ -287,6 +288,10 @@ static bool vsock_handle(struct vsock_dev *d, const struct epoll_event *ev)
 		if (i < VSOCK_MAX_CONNS && d->conns[i].state != VSOCK_CONN_FREE)
 			vsock_conn_event(d, &d->conns[i], ev->events);
 		break;
+	case VSOCK_EV_CALL:  /* vhost-vsock used buffers: the transport interrupts the driver */
+		virtio_eventfd_drain(d->call_fd[i]);
+		virtio_signal_used(&d->vdev, i);
+		break;
 	}
 	return true;
 }
@@ -297,11 +302,12 @@ static void *vsock_worker(void *arg)
 	struct epoll_event ev[32];
 	bool run = true;
 
-	vsock_tx(d);  /* packets queued before DRIVER_OK */
+	if (d->vhost_fd < 0)
+		vsock_tx(d);  /* packets queued before DRIVER_OK */
 	while (run) {
 		int nev;
 
-		if (!d->rx_starved)
+		if (!d->rx_starved && d->vhost_fd < 0)
 			vsock_rx(d);
 		for (unsigned q = 0; q < 3; q++) {
 			if (d->notify[q])
@@ -330,9 +336,19 @@ static int vsock_epoll_add(struct vsock_dev *d, int fd, uint64_t data)
 
 static void vsock_stop(struct vsock_dev *d)
 {
+	if (d->vhost_fd >= 0) {
+		(void)!vhost_vsock_set_running(d->vhost_fd, false);
+		vhost_reset_owner(d->vhost_fd);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		if (d->call_fd[i] >= 0)
+			close(d->call_fd[i]);
+		d->call_fd[i] = -1;
+	}
 	if (d->epfd >= 0) {
 		vsock_conn_close_all(d);
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
+		if (d->listen_fd >= 0)
+			epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
 		close(d->epfd);
 	}
 	if (d->stop_fd >= 0)
@@ -344,6 +360,29 @@ static void vsock_stop(struct vsock_dev *d)
 	d->rx_starved = false;
 }
 
+/* vhost-vsock takes the receive and transmit rings; the event queue's kicks are drained here. */
+static int vsock_start_vhost(struct vsock_dev *d)
+{
+	struct vhost_ring rings[2];
+	int r;
+
+	for (unsigned q = 0; q < 2; q++) {
+		d->call_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->call_fd[q] < 0)
+			return -errno;
+		r = vsock_epoll_add(d, d->call_fd[q], VSOCK_EV(VSOCK_EV_CALL, q));
+		if (r)
+			return r;
+		rings[q] = (struct vhost_ring){ q, &d->vdev.queues[q], d->call_fd[q] };
+	}
+	r = vsock_epoll_add(d, d->vdev.queues[VSOCK_EVQ].kick_fd, VSOCK_EV(VSOCK_EV_KICK, VSOCK_EVQ));
+	if (!r)
+		r = vhost_setup(d->vhost_fd, d->vdev.driver_features, d->vdev.mem, rings, 2);
+	if (r == -EFAULT)
+		virtio_device_broken(&d->vdev, "ring outside guest RAM or badly aligned");
+	return r ? r : vhost_vsock_set_running(d->vhost_fd, true);
+}
+
 static int vsock_activate(struct virtio_device *vdev)
 {
 	struct vsock_dev *d = vdev->priv;
@@ -352,7 +391,7 @@ static int vsock_activate(struct virtio_device *vdev)
 	for (unsigned q = 0; q < 3; q++)
 		if (!vdev->queues[q].enabled || vdev->queues[q].kick_fd < 0)
 			return -EINVAL;
-	for (unsigned q = 0; q < 2 && !r; q++)
+	for (unsigned q = 0; q < 2 && !r && d->vhost_fd < 0; q++)
 		r = virtq_init(&d->vqs[q], vdev, q);
 	if (r)
 		return r;
@@ -364,10 +403,14 @@ static int vsock_activate(struct virtio_device *vdev)
 		r = -errno;
 	if (!r)
 		r = vsock_epoll_add(d, d->stop_fd, VSOCK_EV(VSOCK_EV_STOP, 0));
-	for (unsigned q = 0; q < 3 && !r; q++)
-		r = vsock_epoll_add(d, vdev->queues[q].kick_fd, VSOCK_EV(VSOCK_EV_KICK, q));
-	if (!r)
-		r = vsock_epoll_add(d, d->listen_fd, VSOCK_EV(VSOCK_EV_LISTEN, 0));
+	if (!r && d->vhost_fd >= 0) {
+		r = vsock_start_vhost(d);
+	} else {
+		for (unsigned q = 0; q < 3 && !r; q++)
+			r = vsock_epoll_add(d, vdev->queues[q].kick_fd, VSOCK_EV(VSOCK_EV_KICK, q));
+		if (!r)
+			r = vsock_epoll_add(d, d->listen_fd, VSOCK_EV(VSOCK_EV_LISTEN, 0));
+	}
 	if (!r)
 		r = virtio_thread_start(&d->thread, vsock_worker, d);
 	if (r)
@@ -411,6 +454,8 @@ static void vsock_destroy(struct virtio_device *vdev)
 		close(d->listen_fd);
 		unlink(d->uds_path);
 	}
+	if (d->vhost_fd >= 0)
+		close(d->vhost_fd);
 	free(d->uds_path);
 	free(d->chain.iov);
 	free(d);
@@ -473,13 +518,34 @@ static int vsock_listen(const char *path, int *ret_fd, char *err, size_t errlen)
 	return 0;
 }
 
-int virtio_vsock_create(uint32_t guest_cid, const char *uds_path, const struct gmem *mem,
+/* vhost-vsock if asked for and present (it claims the CID host-wide); otherwise the Unix-socket bridge. */
+static int vsock_open_backend(struct vsock_dev *d, const struct virtio_vsock_params *p, char *err, size_t errlen)
+{
+	if (p->vhost) {
+		int r = vhost_vsock_open(p->guest_cid, &d->vhost_fd);
+
+		if (r == -EADDRINUSE) {
+			snprintf(err, errlen, "CID %u is already used by another VM on this host", p->guest_cid);
+			return r;
+		}
+		if (!r) {
+			log_info("%s: data path in the kernel (vhost-vsock); host programs use AF_VSOCK to CID %u, "
+				 "uds_path is not used", d->name, p->guest_cid);
+			return 0;
+		}
+		log_warn("%s: vhost-vsock unavailable (/dev/vhost-vsock: %s); using the Unix-socket bridge at %s",
+			 d->name, strerror(-r), p->uds_path);
+	}
+	return vsock_listen(p->uds_path, &d->listen_fd, err, errlen);
+}
+
+int virtio_vsock_create(const struct virtio_vsock_params *p, const struct gmem *mem,
 			struct virtio_device **ret, char *err, size_t errlen)
 {
 	struct vsock_dev *d = calloc(1, sizeof(*d));
 	int r;
 
-	if (!d || !(d->uds_path = strdup(uds_path)) ||
+	if (!d || !(d->uds_path = strdup(p->uds_path)) ||
 	    !(d->chain.iov = calloc(VSOCK_QUEUE_SIZE + VIRTIO_QUEUE_MAX_SIZE, sizeof(struct iovec)))) {
 		if (d)
 			free(d->uds_path);
@@ -489,19 +555,19 @@ int virtio_vsock_create(uint32_t guest_cid, const char *uds_path, const struct g
 	}
 	d->chain.cap = VSOCK_QUEUE_SIZE + VIRTIO_QUEUE_MAX_SIZE;
 	d->vdev.priv = d;
-	d->epfd = d->stop_fd = d->listen_fd = -1;
-	r = vsock_listen(uds_path, &d->listen_fd, err, errlen);
+	d->epfd = d->stop_fd = d->listen_fd = d->vhost_fd = -1;
+	d->call_fd[0] = d->call_fd[1] = -1;
+	snprintf(d->name, sizeof(d->name), "virtio-vsock cid %u", p->guest_cid);
+	r = vsock_open_backend(d, p, err, errlen);
 	if (r) {
 		vsock_destroy(&d->vdev);
 		return r;
 	}
-	d->guest_cid = guest_cid;
-	d->config.guest_cid = htole64(guest_cid);
-	snprintf(d->name, sizeof(d->name), "virtio-vsock cid %u", guest_cid);
+	d->guest_cid = p->guest_cid;
+	d->config.guest_cid = htole64(p->guest_cid);
 	d->vdev.name = d->name;
 	d->vdev.device_id = VIRTIO_ID_VSOCK;
 	d->vdev.ops = &vsock_ops;
-	d->vdev.priv = d;
 	d->vdev.mem = mem;
 	d->vdev.nr_queues = 3;
 	for (unsigned q = 0; q < 3; q++)

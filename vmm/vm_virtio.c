@@ -152,9 +152,14 @@ static int vm_create_other_virtio(struct vm *vm, struct vm_error *err)
 	if (cfg->vsock.enabled) {
 		char msg[256];
 
-		r = virtio_vsock_create(cfg->vsock.guest_cid, cfg->vsock.uds_path, &vm->mem, &vdev, msg, sizeof(msg));
+		struct virtio_vsock_params p = {
+			.guest_cid = cfg->vsock.guest_cid, .uds_path = cfg->vsock.uds_path, .vhost = cfg->vsock.vhost,
+		};
+
+		r = virtio_vsock_create(&p, &vm->mem, &vdev, msg, sizeof(msg));
 		if (r)
-			return vm_fail(err, r != -ENOMEM, "%s: vsock.uds_path: %s", cfg->source, msg);
+			return vm_fail(err, r != -ENOMEM, "%s: vsock.%s: %s", cfg->source,
+				       r == -EADDRINUSE && cfg->vsock.vhost ? "guest_cid" : "uds_path", msg);
 		if (vm_attach_virtio(vm, vdev, "virtio-vsock", -1, -1, "vsock", err))
 			return -1;
 	}

@@ -202,8 +202,8 @@ static const struct bad bad_cases[] = {
 	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": \"3\", \"uds_path\": \"/tmp/v\"}}",
 	  "vm.json: vsock.guest_cid: expected an integer, got string" },
 	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"\"}}", "vm.json: vsock.uds_path: must not be empty" },
-	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"/tmp/v\", \"vhost\": true}}",
-	  "vm.json: vsock.vhost: vhost-vsock is not supported by skiff yet; leave it out for the userspace device" },
+	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"/tmp/v\", \"vhost\": \"yes\"}}",
+	  "vm.json: vsock.vhost: expected a boolean, got string" },
 	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"/tmp/v\", \"vsock_id\": \"a b\"}}",
 	  "vm.json: vsock.vsock_id: must contain only letters, digits and '_', got \"a b\"" },
 	{ __LINE__, "{" MIN ", \"vsock\": {\"guest_cid\": 3, \"uds_pth\": \"/tmp/v\"}}",
@@ -420,7 +420,7 @@ static void test_good_devices(void)
 	if (load_ok("{" MIN ", \"network-interfaces\": [" NIF(", \"guest_mac\": \"06:00:AC:10:00:02\", "
 		    "\"rx_rate_limiter\": null, \"tx_rate_limiter\": null, \"vhost\": true, \"queue_pairs\": 2, \"slot\": 4")
 		    ", {\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"guest_mac\": null}],"
-		    " \"vsock\": {\"vsock_id\": \"vsock0\", \"guest_cid\": 4294967294, \"uds_path\": \"/tmp/v.sock\"}}",
+		    " \"vsock\": {\"vsock_id\": \"vsock0\", \"guest_cid\": 4294967294, \"uds_path\": \"/tmp/v.sock\", \"vhost\": true}}",
 		    &cfg) == 0) {
 		static const uint8_t mac[6] = { 0x06, 0x00, 0xac, 0x10, 0x00, 0x02 };
 
@@ -430,6 +430,7 @@ static void test_good_devices(void)
 		CHECK(cfg.net[0].vhost && cfg.net[0].queue_pairs == 2 && cfg.net[0].slot == 4 && cfg.net[0].root_bus == -1);
 		CHECK(!cfg.net[1].has_mac && !cfg.net[1].vhost && cfg.net[1].queue_pairs == 1 && cfg.net[1].slot == -1);
 		CHECK(cfg.vsock.enabled && cfg.vsock.guest_cid == 4294967294u && streq_null(cfg.vsock.uds_path, "/tmp/v.sock"));
+		CHECK(cfg.vsock.vhost);
 		config_free(&cfg);
 	}
 	if (load_ok("{" MIN ", \"network-interfaces\": null, \"vsock\": null, \"balloon\": null, \"logger\": null,"

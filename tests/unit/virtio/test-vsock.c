@@ -52,7 +52,7 @@ static void rig_start(struct rig *r)
 		 (int)getpid());
 	if (gmem_create(&r->gm, 8 * MiB, 0xc0000000ULL))
 		abort();
-	CHECK(virtio_vsock_create(CID, r->uds, &r->gm, &r->vdev, err, sizeof(err)) == 0);
+	CHECK(virtio_vsock_create(&(struct virtio_vsock_params){ CID, r->uds, false }, &r->gm, &r->vdev, err, sizeof(err)) == 0);
 	r->ft.used_fd = -1;
 	r->vdev->transport = &fake_transport_ops;
 	r->vdev->transport_priv = &r->ft;
@@ -280,7 +280,7 @@ static void test_create_errors(void)
 
 	if (gmem_create(&gm, 8 * MiB, 0xc0000000ULL))
 		abort();
-	CHECK(virtio_vsock_create(3, "/nonexistent-dir/v.sock", &gm, &v, err, sizeof(err)) == -ENOENT);
+	CHECK(virtio_vsock_create(&(struct virtio_vsock_params){ 3, "/nonexistent-dir/v.sock", false }, &gm, &v, err, sizeof(err)) == -ENOENT);
 	CHECK_MSG(!strcmp(err, "cannot create socket /nonexistent-dir/v.sock: No such file or directory"), "%s", err);
 	gmem_destroy(&gm);
 }
