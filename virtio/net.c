@@ -575,6 +575,7 @@ int virtio_net_create(const struct virtio_net_params *p, const struct gmem *mem,
 	n->chain.iov = calloc(n->chain.cap, sizeof(struct iovec));
 	if (!n->chain.iov)
 		goto nomem;
+	n->vdev.priv = n;
 	snprintf(n->name, sizeof(n->name), "virtio-net %s", p->name ? p->name : p->tap_name);
 	n->max_pairs = pairs;
 	n->epfd = n->stop_fd = -1;

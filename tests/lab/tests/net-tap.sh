@@ -3,12 +3,14 @@
 # virtio-net from "network-interfaces" on a tap in a network namespace of
 # L1, on both data paths: the userspace worker, then vhost-net ("vhost":
 # true); then both again with "queue_pairs": 2 on a multi-queue tap and 2
-# vCPUs (the guest must use 2 queue pairs). Each time the guest (10.0.2.2) pings L1 (10.0.2.1), downloads a
+# vCPUs (the guest must use 2 queue pairs); then once with a tap that does
+# not exist: skiff (root in L1) creates it, says so, brings it up, and it is
+# gone after skiff exits. Each time the guest (10.0.2.2) pings L1 (10.0.2.1), downloads a
 # random file from L1 and uploads it back (busybox nc against socat in
 # L1); both sha256s must match the original. The guest's negotiated
 # virtio features must include the offloads the tap offers (checksum and
 # TSO), and the vhost run must say it uses vhost-net.
-# NET_PATHS="user vhost mq mq-vhost" (default) picks the runs; NET_BYTES the size.
+# NET_PATHS="user vhost mq mq-vhost create" (default) picks the runs; NET_BYTES the size.
 . "$(dirname "$0")/../lib.sh"
 need kernel initrd vmm
 need_tools ip socat unshare
@@ -43,26 +45,43 @@ echo "SKIFF-FACT put_rc=$?"
 GUEST
 script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 
-for path in ${NET_PATHS:-user vhost mq mq-vhost}; do
+for path in ${NET_PATHS:-user vhost mq mq-vhost create}; do
     case $path in
     user) vhost=false tap=sktap0 pairs=1 ;;
     vhost) vhost=true tap=sktap0 pairs=1 ;;
     mq) vhost=false tap=skmq0 pairs=2 ;;
     mq-vhost) vhost=true tap=skmq0 pairs=2 ;;
+    create) vhost=false tap=sknew0 pairs=1 ;;
     *) fail "NET_PATHS: unknown data path $path"; continue ;;
     esac
     log "data path: $path"
     ip addr flush dev sktap0; ip addr flush dev skmq0; ip link set sktap0 down; ip link set skmq0 down
-    ip addr add 10.0.2.1/24 dev $tap && ip link set $tap up || { fail "cannot configure $tap"; continue; }
+    addr_pid=
+    if [ "$path" = create ]; then
+        ! ip link show sknew0 >/dev/null 2>&1 || { fail "sknew0 exists before skiff runs"; continue; }
+        # skiff makes the tap when it starts; give it L1's address as soon as it is there
+        ( for _ in $(seq 600); do
+              ip link show sknew0 >/dev/null 2>&1 && { ip addr add 10.0.2.1/24 dev sknew0; break; }
+              sleep 0.1
+          done ) &
+        addr_pid=$!
+    else
+        ip addr add 10.0.2.1/24 dev $tap && ip link set $tap up || { fail "cannot configure $tap"; continue; }
+    fi
     rm -f "$WORK/back"
-    socat -u "FILE:$WORK/data" TCP-LISTEN:5001,bind=10.0.2.1,reuseaddr 2>"$WORK/socat-get.log" &
+    # the namespace is ours alone: the servers listen on every address in it
+    socat -u "FILE:$WORK/data" TCP-LISTEN:5001,reuseaddr 2>"$WORK/socat-get.log" &
     get_pid=$!
-    socat -u TCP-LISTEN:5002,bind=10.0.2.1,reuseaddr "CREATE:$WORK/back" 2>"$WORK/socat-put.log" &
+    socat -u TCP-LISTEN:5002,reuseaddr "CREATE:$WORK/back" 2>"$WORK/socat-put.log" &
     put_pid=$!
     net='"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "'$tap'", "guest_mac": "06:00:0a:00:02:02", "rx_rate_limiter": null, "tx_rate_limiter": null, "vhost": '$vhost', "queue_pairs": '$pairs'}]'
     write_config "$WORK/vm-$path.json" --vcpus "$pairs" --initrd "$WORK/initrd.cpio.gz" --action script --section "$net"
     run_vm "$WORK/vm-$path.json"
-    kill "$get_pid" "$put_pid" 2>/dev/null; wait "$get_pid" "$put_pid" 2>/dev/null
+    kill "$get_pid" "$put_pid" $addr_pid 2>/dev/null; wait "$get_pid" "$put_pid" $addr_pid 2>/dev/null
+    if [ "$path" = create ]; then
+        expect_line 'created tap sknew0' "skiff did not say it created sknew0"
+        ! ip link show sknew0 >/dev/null 2>&1 || fail "sknew0 is still there after skiff exited"
+    fi
     expect_rc 0
     expect_up
     expect_fact mac 06:00:0a:00:02:02

@@ -5,6 +5,7 @@
  * with IFF_VNET_HDR reads and writes them): a fake driver puts buffers in
  * the rings of a memfd "guest", kicks the queues and waits for the worker.
  */
+#include <errno.h>
 #include <sys/socket.h>
 
 #include "net_hdr.h"
@@ -216,8 +217,26 @@ static void test_parse(void)
 	CHECK(net_tx_parse(iov, 2, 0, tso, &t) < 0);
 }
 
+/* A tap that cannot be opened: an error message, nothing leaked or crashed. */
+static void test_create_error(void)
+{
+	struct virtio_device *v = NULL;
+	struct gmem gm;
+	char err[256] = "";
+
+	if (gmem_create(&gm, 8 * MiB, 0xc0000000ULL))
+		abort();
+	CHECK(virtio_net_create(&(struct virtio_net_params){ .tap_name = "no/such/tap" }, &gm, &v, err,
+				sizeof(err)) < 0);
+	CHECK(v == NULL && err[0]);
+	CHECK(virtio_net_create(&(struct virtio_net_params){ .tap_name = "t", .queue_pairs = 8 }, &gm, &v, err,
+				sizeof(err)) == -EINVAL);
+	gmem_destroy(&gm);
+}
+
 int main(void)
 {
+	test_create_error();
 	test_parse();
 	test_features();
 	test_tx();
