@@ -105,8 +105,10 @@ static void net_rx(struct net_dev *n, unsigned p)
 		int r = virtq_pop(vq, c);
 		ssize_t len;
 
-		if (r < 0)
-			return;
+		if (r < 0) {  /* the queue is broken: stop polling the tap, or it would spin */
+			n->pairs[p].rx_blocked = true;
+			break;
+		}
 		if (r == 0) {
 			if (virtq_enable_notify(vq))
 				continue;
@@ -117,7 +119,8 @@ static void net_rx(struct net_dev *n, unsigned p)
 			vq->ready = false;
 			virtio_device_broken(&n->vdev, "queue %u: receive buffer readable or shorter than %u bytes",
 					     2 * p, (unsigned)(sizeof(struct virtio_net_hdr_v1) + NET_ETH_HLEN));
-			return;
+			n->pairs[p].rx_blocked = true;
+			break;
 		}
 		len = readv(n->pairs[p].tap, c->iov, c->nr_in < NET_MAX_IOV ? (int)c->nr_in : NET_MAX_IOV);
 		if (len < 0 && (errno == EAGAIN || errno == EINTR)) {

@@ -139,7 +139,7 @@ static void test_rx(void)
 	struct rig r;
 	uint8_t pkt[12 + 100], got[12 + 100];
 	struct virtq_used_elem e;
-	gpa_t b0, b1;
+	gpa_t b0, b1, b2;
 
 	memset(pkt, 0, 12);
 	for (unsigned i = 12; i < sizeof(pkt); i++)
@@ -147,6 +147,7 @@ static void test_rx(void)
 	rig_start(&r, 0);
 	b0 = drv_alloc(&r.d[0], 2048);
 	b1 = drv_alloc(&r.d[0], 2048);
+	b2 = drv_alloc(&r.d[0], 2048);
 	/* A frame before any buffer waits in the socket; it arrives once a buffer is posted. */
 	CHECK(send(r.host, pkt, sizeof(pkt), 0) == (ssize_t)sizeof(pkt));
 	usleep(20000);
@@ -159,12 +160,30 @@ static void test_rx(void)
 	CHECK(got[10] == 1 && got[11] == 0);  /* num_buffers = 1 */
 	CHECK(memcmp(got + 12, pkt + 12, 100) == 0);
 
-	/* A buffer the device could read from is a driver bug: the device needs a reset. */
-	CHECK(send(r.host, pkt, sizeof(pkt), 0) == (ssize_t)sizeof(pkt));
-	post_rx(&r, 1, b1, 2048, 0);
+	/*
+	 * A buffer the device could read from is a driver bug: the device
+	 * needs a reset. It comes after a good one, so the tap is being
+	 * polled when the queue breaks; with a frame still waiting in the
+	 * "tap", the worker must then stop polling it rather than spin.
+	 */
+	post_rx(&r, 1, b1, 2048, VIRTQ_DESC_F_WRITE);
+	usleep(20000);  /* the worker tries, finds no frame, keeps the buffer and polls the tap */
+	post_rx(&r, 2, b2, 2048, 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(send(r.host, pkt, sizeof(pkt), 0) == (ssize_t)sizeof(pkt));
 	for (int i = 0; i < 200 && !(virtio_device_status(r.vdev) & VIRTIO_STATUS_NEEDS_RESET); i++)
 		usleep(10000);
 	CHECK(virtio_device_status(r.vdev) & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK_EQ(drv_used_idx(&r.d[0]), 2);
+	{
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		usleep(200000);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		CHECK_MSG((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 50000000L,
+			  "the worker burns CPU on a broken queue");
+	}
 	rig_stop(&r);
 }
 
