@@ -76,15 +76,17 @@ enum vsock_verdict vsock_pkt_parse(const struct iovec *iov, unsigned nr_out, uns
 	/* A guest claiming another CID, or talking to anyone but the host, gets nowhere. */
 	if (h->src_cid != guest_cid || h->dst_cid != VSOCK_HOST_CID)
 		return VSOCK_PKT_DROP;
-	if (h->op == VIRTIO_VSOCK_OP_RST)
-		return h->type == VIRTIO_VSOCK_TYPE_STREAM ? VSOCK_PKT_OK : VSOCK_PKT_DROP;
+	if (h->op != VIRTIO_VSOCK_OP_RW) {
+		h->len = 0;  /* only data packets carry payload: whatever else len says is ignored */
+		/* An RST is never answered, not even one we do not understand. */
+		if (h->op == VIRTIO_VSOCK_OP_RST)
+			return h->type == VIRTIO_VSOCK_TYPE_STREAM ? VSOCK_PKT_OK : VSOCK_PKT_DROP;
+	}
 	if (h->type != VIRTIO_VSOCK_TYPE_STREAM || h->op < VIRTIO_VSOCK_OP_REQUEST ||
 	    h->op > VIRTIO_VSOCK_OP_CREDIT_REQUEST)
 		return VSOCK_PKT_RST;
-	if (h->op != VIRTIO_VSOCK_OP_RW) {
-		h->len = 0;  /* only data packets carry payload */
+	if (h->op != VIRTIO_VSOCK_OP_RW)
 		return VSOCK_PKT_OK;
-	}
 	if (h->len == 0 || h->len > VSOCK_MAX_PAYLOAD || h->len > out_len - sizeof(*h))
 		return VSOCK_PKT_RST;
 	return vsock_payload_iov(iov, nr_out, h->len, pkt) ? VSOCK_PKT_RST : VSOCK_PKT_OK;
