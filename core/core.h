@@ -160,6 +160,16 @@ struct vm_irq_ops {
 	 * datamatch < 0) signal efd instead of exiting to skiff.
 	 */
 	int (*ioeventfd)(void *opaque, uint64_t addr, unsigned len, int64_t datamatch, int efd, bool assign);
+	/*
+	 * A level-triggered line (PCI INTx) driven from outside skiff: a write
+	 * to *ret_efd asserts GSI gsi; the guest's EOI deasserts it and
+	 * signals *ret_resample_efd, on which the source (VFIO) unmasks and
+	 * re-asserts if the device still wants service. The GSI must be an
+	 * IOAPIC pin. No VMM wake-up in either direction.
+	 */
+	int (*irqfd_resample)(void *opaque, unsigned gsi, int *ret_efd, int *ret_resample_efd);
+	/* Undo irqfd_resample: the line is deasserted and both eventfds closed. */
+	void (*irqfd_resample_release)(void *opaque, unsigned gsi, int efd, int resample_efd);
 	void *opaque;
 };
 

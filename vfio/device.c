@@ -266,18 +266,19 @@ static int read_info(struct vfio_device *dev, char *err, size_t errlen)
 	for (unsigned i = VFIO_PCI_INTX_IRQ_INDEX; i <= VFIO_PCI_MSIX_IRQ_INDEX && i < info.num_irqs; i++) {
 		struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = i };
 
-		if (i == VFIO_PCI_MSI_IRQ_INDEX)
-			continue;
 		r = vfio_sys_ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii);
 		if (r < 0)
 			return vfio_fail(err, errlen, r, "VFIO: %s: reading IRQ %u's info: %s", dev->bdf, i,
 				    strerror(-r));
 		if (i == VFIO_PCI_INTX_IRQ_INDEX)
 			dev->intx_count = ii.count;
+		else if (i == VFIO_PCI_MSI_IRQ_INDEX)
+			dev->msi_count = ii.count;
 		else
 			dev->msix_count = ii.count;
 	}
-	if (info.flags & VFIO_DEVICE_FLAGS_RESET) {
+	dev->can_reset = info.flags & VFIO_DEVICE_FLAGS_RESET;
+	if (dev->can_reset) {
 		r = vfio_sys_ioctl(dev->fd, VFIO_DEVICE_RESET, NULL);
 		if (r < 0)
 			log_warn("vfio: %s: reset before start failed (%s); going on with the device as it is",

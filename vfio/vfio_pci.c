@@ -6,20 +6,19 @@
  * (vendor, device, class, subsystem, revision), BARs sized from VFIO region
  * info, the capability list filtered to what skiff can stand behind (PM
  * and PCIe copied read-only but for PCIe Device Control, MSI-X emulated by
- * pci_msix; MSI, vendor-specific and every extended capability hidden).
- * Only the command register reaches the device (memory/I/O decode, bus
- * master, INTx disable).
+ * pci_msix, MSI emulated in irq.c; vendor-specific and every extended
+ * capability hidden). Only the command register reaches the device
+ * (memory/I/O decode, bus master, INTx disable); Initiate FLR in the PCIe
+ * Device Control register becomes VFIO_DEVICE_RESET.
  *
  * BARs: mmap-able regions are mapped once into skiff and into the guest
  * as memory slots (through vfio_map_ops) wherever the BAR decodes, minus
  * the pages holding the MSI-X table and PBA, which stay trapped; trapped
  * accesses that are not MSI-X go to the device with pread/pwrite.
  *
- * Interrupts: MSI-X only. When the guest enables MSI-X, every vector's
- * eventfd (the one vm_irq_ops gave pci_msix, routed by KVM irqfd) is handed
- * to VFIO_DEVICE_SET_IRQS, so the device interrupts the guest without
- * skiff. Masking is KVM's (pci_msix detaches the irqfd). No INTx yet: the
- * interrupt pin reads 0.
+ * Interrupts (irq.c): INTx through a resample irqfd, MSI and MSI-X
+ * vectors' eventfds handed to VFIO_DEVICE_SET_IRQS, so the device
+ * interrupts the guest without skiff.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -30,31 +29,14 @@
 #include "vfio-priv.h"
 #include "vfio-sys.h"
 
-#define PAGE 4096ull
+#define PAGE VFIO_PAGE
 #define PCI_CAP_ID_PM 0x01
-#define MAX_PIECES 3
-
-struct piece {
-	uint64_t off, size;
-	int slot;              /* -1: not mapped into the guest */
-};
-
-struct vbar {
-	void *host;            /* mmap of the whole BAR, NULL: trapped */
-	uint64_t size;
-	unsigned nr;
-	struct piece p[MAX_PIECES];
-};
-
-struct vfio_pci {
-	struct pci_func func;
-	struct vfio_device *dev;
-	struct vfio_map_ops map;
-	bool on_root;
-	bool msix_on;          /* vectors handed to VFIO */
-	struct vbar bars[PCI_NR_BARS];
-};
-
+#define PCI_CAP_ID_MSI 0x05
+#define EXP_DEVCAP 4
+#define  EXP_DEVCAP_FLR (1u << 28)
+#define EXP_DEVCTL 8
+#define  EXP_DEVCTL_FLR 0x8000
+#define EXP_DEVSTA 10
 
 static const struct vfio_region *cfg_region(const struct vfio_pci *vp)
 {
@@ -65,7 +47,7 @@ static const struct vfio_region *cfg_region(const struct vfio_pci *vp)
 
 static void bar_unmap_guest(struct vfio_pci *vp, unsigned i)
 {
-	struct vbar *b = &vp->bars[i];
+	struct vfio_bar *b = &vp->bars[i];
 
 	for (unsigned k = 0; k < b->nr; k++)
 		if (b->p[k].slot >= 0) {
@@ -77,7 +59,7 @@ static void bar_unmap_guest(struct vfio_pci *vp, unsigned i)
 static void bar_moved(struct pci_func *f, unsigned bar, uint64_t old_addr, uint64_t new_addr)
 {
 	struct vfio_pci *vp = f->opaque;
-	struct vbar *b = &vp->bars[bar];
+	struct vfio_bar *b = &vp->bars[bar];
 
 	(void)old_addr;
 	if (!b->host)
@@ -121,7 +103,7 @@ static void bar_write(struct pci_func *f, unsigned bar, uint64_t offset, const v
 /* Split BAR i into the pieces outside the MSI-X table and PBA pages. */
 static void bar_pieces(struct vfio_pci *vp, unsigned i)
 {
-	struct vbar *b = &vp->bars[i];
+	struct vfio_bar *b = &vp->bars[i];
 	const struct pci_msix *m = &vp->func.msix;
 	uint64_t ex[2][2];
 	unsigned nex = 0;
@@ -155,7 +137,7 @@ static void bar_pieces(struct vfio_pci *vp, unsigned i)
 		if (end > b->size)
 			end = b->size;
 		if (end > at)
-			b->p[b->nr++] = (struct piece){ at, end - at, -1 };
+			b->p[b->nr++] = (struct vfio_piece){ at, end - at, -1 };
 		if (k < nex)
 			at = ex[k][1];
 	}
@@ -195,7 +177,7 @@ static void map_bars(struct vfio_pci *vp)
 {
 	for (unsigned i = 0; i < PCI_NR_BARS; i++) {
 		const struct vfio_region *rg = &vp->dev->regions[i];
-		struct vbar *b = &vp->bars[i];
+		struct vfio_bar *b = &vp->bars[i];
 		int r = 0;
 
 		if (!b->size || !(rg->flags & VFIO_REGION_INFO_FLAG_MMAP) || b->size < PAGE)
@@ -240,14 +222,28 @@ static int setup_caps(struct vfio_pci *vp, const uint8_t *real, const struct vm_
 					    bdf, (flags & PCI_MSIX_FLAGS_QSIZE) + 1u, t & 7, strerror(-r));
 			break;
 		}
+		case PCI_CAP_ID_MSI:
+			r = vfio_msi_setup(vp, real, off, err, errlen);
+			if (r)
+				return r;
+			break;
 		case PCI_CAP_ID_EXP: {
 			unsigned len = (real[off + 2] & 0xf) >= 2 ? 0x3c : 0x14;
-			static const uint8_t devctl[2] = { 0xff, 0x7f };
+			uint8_t devctl[2] = { 0xff, 0x7f };
+			uint32_t devcap;
 
 			if (off + len > 256 || pci_cap_add(f, id, real + off, len, &at))
 				break;
-			pci_cfg_set_wmask(f, at + 8, devctl, 2);
-			f->w1cmask[at + 10] = 0x0f;
+			vp->exp_cap = at;
+			devcap = pci_cfg_get(f, at + EXP_DEVCAP, 4);
+			/* The guest's FLR is VFIO's reset: offer it only where VFIO can reset. */
+			vp->flr = (devcap & EXP_DEVCAP_FLR) && vp->dev->can_reset;
+			if (!vp->flr)
+				pci_cfg_put(f, at + EXP_DEVCAP, devcap & ~EXP_DEVCAP_FLR, 4);
+			else
+				devctl[1] = 0xff;
+			pci_cfg_set_wmask(f, at + EXP_DEVCTL, devctl, 2);
+			f->w1cmask[at + EXP_DEVSTA] = 0x0f;
 			break;
 		}
 		case PCI_CAP_ID_PM:
@@ -265,31 +261,30 @@ static int setup_caps(struct vfio_pci *vp, const uint8_t *real, const struct vm_
 
 /* ---- config writes that reach the device ----------------------------------------- */
 
-static void set_msix(struct vfio_pci *vp, bool on)
+/*
+ * The guest set Initiate FLR: what the function looks like after one (no
+ * decode, no bus mastering, MSI/MSI-X off, back on INTx) and a real reset
+ * of the device in between. The guest restores the rest (BARs, MSI-X
+ * table), as Linux's pcie_flr() does.
+ */
+static void guest_flr(struct vfio_pci *vp)
 {
 	struct pci_func *f = &vp->func;
-	unsigned n = on ? f->msix.nr : 0;
-	size_t sz = sizeof(struct vfio_irq_set) + n * sizeof(int32_t);
-	struct vfio_irq_set *s = calloc(1, sz);
+	const uint16_t zero = 0;
 	int r;
 
-	if (!s) {
-		log_warn("%s: MSI-X: out of memory", f->name);
-		return;
-	}
-	s->argsz = (uint32_t)sz;
-	s->flags = (on ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) | VFIO_IRQ_SET_ACTION_TRIGGER;
-	s->index = VFIO_PCI_MSIX_IRQ_INDEX;
-	s->count = n;
-	for (unsigned v = 0; v < n; v++)
-		((int32_t *)s->data)[v] = f->msix.vec[v].efd;
-	r = vfio_sys_ioctl(vp->dev->fd, VFIO_DEVICE_SET_IRQS, s);
-	free(s);
-	if (r < 0) {
-		log_warn("%s: %s MSI-X on the device: %s", f->name, on ? "enabling" : "disabling", strerror(-r));
-		return;
-	}
-	vp->msix_on = on;
+	log_debug("%s: the guest asked for a function-level reset", f->name);
+	if (f->msix.nr)
+		pci_func_cfg_write(f, f->msix.cap + PCI_MSIX_FLAGS, &zero, 2);
+	if (vp->msi.cap)
+		pci_func_cfg_write(f, vp->msi.cap + 2, &zero, 2);
+	pci_func_cfg_write(f, PCI_COMMAND, &zero, 2);
+	vfio_irq_teardown(vp);
+	r = vfio_sys_ioctl(vp->dev->fd, VFIO_DEVICE_RESET, NULL);
+	if (r < 0)
+		log_warn("%s: the guest's function-level reset: VFIO_DEVICE_RESET failed: %s", f->name,
+			 strerror(-r));
+	vfio_irq_default(vp);
 }
 
 static void cfg_write(struct pci_func *f, unsigned reg, unsigned len)
@@ -302,12 +297,14 @@ static void cfg_write(struct pci_func *f, unsigned reg, unsigned len)
 		if (vfio_sys_pwrite(vp->dev->fd, &cmd, 2, cfg_region(vp)->offset + PCI_COMMAND) != 2)
 			log_warn("%s: writing the command register to the device failed", f->name);
 	}
-	if (f->msix.nr && reg < f->msix.cap + (unsigned)PCI_MSIX_CAP_SIZE && f->msix.cap < reg + len) {
-		uint16_t ctrl = (uint16_t)pci_cfg_get(f, f->msix.cap + PCI_MSIX_FLAGS, 2);
-		bool on = ctrl & PCI_MSIX_FLAGS_ENABLE;
+	vfio_irq_cfg_write(vp, reg, len);
+	if (vp->flr && reg < vp->exp_cap + EXP_DEVCTL + 2u && vp->exp_cap + EXP_DEVCTL + 0u < reg + len) {
+		uint16_t ctl = (uint16_t)pci_cfg_get(f, vp->exp_cap + EXP_DEVCTL, 2);
 
-		if (on != vp->msix_on)
-			set_msix(vp, on);
+		if (ctl & EXP_DEVCTL_FLR) {
+			pci_cfg_put(f, vp->exp_cap + EXP_DEVCTL, ctl & ~EXP_DEVCTL_FLR, 2);
+			guest_flr(vp);
+		}
 	}
 }
 
@@ -333,6 +330,10 @@ int vfio_pci_create(struct vfio_device *dev, struct pci_root *root, unsigned bus
 		return vfio_fail(err, errlen, -ENOMEM, "vfio: out of memory");
 	vp->dev = dev;
 	vp->map = *map;
+	vp->irq = irq;
+	vp->intx_efd = vp->intx_rfd = -1;
+	for (unsigned v = 0; v < VFIO_MSI_MAX; v++)
+		vp->msi.handle[v] = vp->msi.efd[v] = -1;
 	if (vfio_sys_pread(dev->fd, real, sizeof(real), cfg_region(vp)->offset) != (ssize_t)sizeof(real)) {
 		free(vp);
 		return vfio_fail(err, errlen, -EIO, "vfio: %s: reading its config space failed", dev->bdf);
@@ -344,11 +345,13 @@ int vfio_pci_create(struct vfio_device *dev, struct pci_root *root, unsigned bus
 		.class_code = (uint32_t)(real[9] | real[10] << 8 | real[11] << 16),
 		.subsys_vendor_id = (uint16_t)(real[PCI_SUBSYSTEM_VENDOR_ID] | real[PCI_SUBSYSTEM_VENDOR_ID + 1] << 8),
 		.subsys_id = (uint16_t)(real[PCI_SUBSYSTEM_ID] | real[PCI_SUBSYSTEM_ID + 1] << 8),
-		.intx_pin = 0,
+		/* INTx only where VFIO has it and KVM can carry it as a level irqfd. */
+		.intx_pin = dev->intx_count && irq->irqfd_resample && real[PCI_INTERRUPT_PIN] <= 4 ?
+			    real[PCI_INTERRUPT_PIN] : 0,
 	};
 	pci_func_init(&vp->func, &p, &vfio_pci_ops, vp);
 	for (unsigned i = 0; i < PCI_NR_BARS; i++)
-		for (unsigned k = 0; k < MAX_PIECES; k++)
+		for (unsigned k = 0; k < VFIO_MAX_PIECES; k++)
 			vp->bars[i].p[k].slot = -1;
 	/* Quiet until the guest's driver turns it on. */
 	if (vfio_sys_pwrite(dev->fd, &cmd, 2, cfg_region(vp)->offset + PCI_COMMAND) != 2)
@@ -369,6 +372,10 @@ int vfio_pci_create(struct vfio_device *dev, struct pci_root *root, unsigned bus
 	vp->on_root = true;
 	snprintf(vp->func.name, sizeof(vp->func.name), "%02x:%02x.%x vfio %s", vp->func.bus,
 		 vp->func.devfn >> 3, vp->func.devfn & 7, dev->bdf);
+	vp->intx = pci_cfg_get(&vp->func, PCI_INTERRUPT_PIN, 1) != 0;
+	pthread_mutex_lock(&vp->func.lock);
+	vfio_irq_default(vp);
+	pthread_mutex_unlock(&vp->func.lock);
 	*ret = vp;
 	return 0;
 fail:
@@ -381,8 +388,7 @@ void vfio_pci_destroy(struct vfio_pci *vp)
 	if (!vp)
 		return;
 	pthread_mutex_lock(&vp->func.lock);
-	if (vp->msix_on)
-		set_msix(vp, false);
+	vfio_irq_teardown(vp);
 	for (unsigned i = 0; i < PCI_NR_BARS; i++) {
 		bar_unmap_guest(vp, i);
 		vfio_sys_munmap(vp->bars[i].host, vp->bars[i].size);

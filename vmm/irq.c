@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Interrupt plumbing for devices (struct vm_irq_ops) on KVM: irqfds for
- * IOAPIC pins, MSI routes with irqfds, ioeventfds.
+ * IOAPIC pins (edge, and level with a resample eventfd for assigned
+ * devices' INTx), MSI routes with irqfds, ioeventfds.
  *
  * KVM_SET_GSI_ROUTING replaces the whole table, so skiff keeps the table
  * itself: the in-kernel irqchip's default routes for GSIs 0-23 (PIC and
@@ -76,6 +77,50 @@ static int irq_irqfd_gsi(void *opaque, unsigned gsi, int *ret_efd)
 	}
 	*ret_efd = efd;
 	return 0;
+}
+
+/*
+ * KVM asserts the pin (its own IRQ source, ORed with KVM_IRQ_LINE's) on a
+ * write to efd and keeps it asserted until the guest's EOI, when it
+ * deasserts and signals resample_efd. The IOAPIC pin must be level-
+ * triggered in the guest, as the DSDT's _PRT and Interrupt() make PCI INTx.
+ */
+static int irq_irqfd_resample(void *opaque, unsigned gsi, int *ret_efd, int *ret_resample_efd)
+{
+	struct vm_irq *vi = opaque;
+	int efd, rfd, r;
+
+	if (gsi >= IOAPIC_PINS)
+		return -EINVAL;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return -errno;
+	rfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rfd < 0) {
+		r = -errno;
+		close(efd);
+		return r;
+	}
+	r = kvm_irqfd_resample(vi->vm_fd, efd, rfd, gsi, false);
+	if (r) {
+		close(rfd);
+		close(efd);
+		return r;
+	}
+	*ret_efd = efd;
+	*ret_resample_efd = rfd;
+	return 0;
+}
+
+static void irq_irqfd_resample_release(void *opaque, unsigned gsi, int efd, int resample_efd)
+{
+	struct vm_irq *vi = opaque;
+
+	/* Deassigning the last irqfd on the GSI's resampler also lowers the line. */
+	if (kvm_irqfd_resample(vi->vm_fd, efd, -1, gsi, true))
+		log_warn("irq: detaching the level irqfd of GSI %u failed", gsi);
+	close(efd);
+	close(resample_efd);
 }
 
 static int irq_msi_create(void *opaque, int *ret_handle, int *ret_efd)
@@ -180,6 +225,8 @@ void vm_irq_init(struct vm_irq *vi, int vm_fd)
 		.msi_update = irq_msi_update,
 		.msi_destroy = irq_msi_destroy,
 		.ioeventfd = irq_ioeventfd,
+		.irqfd_resample = irq_irqfd_resample,
+		.irqfd_resample_release = irq_irqfd_resample_release,
 		.opaque = vi,
 	};
 }

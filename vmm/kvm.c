@@ -190,6 +190,18 @@ int kvm_irqfd(int vm_fd, int efd, uint32_t gsi, bool deassign)
 	return xioctl(vm_fd, KVM_IRQFD, &irqfd);
 }
 
+int kvm_irqfd_resample(int vm_fd, int efd, int resample_efd, uint32_t gsi, bool deassign)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = (uint32_t)efd,
+		.gsi = gsi,
+		.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : KVM_IRQFD_FLAG_RESAMPLE,
+		.resamplefd = deassign ? 0 : (uint32_t)resample_efd,
+	};
+
+	return xioctl(vm_fd, KVM_IRQFD, &irqfd);
+}
+
 int kvm_ioeventfd(int vm_fd, uint64_t addr, uint32_t len, int64_t datamatch, int efd, bool deassign)
 {
 	struct kvm_ioeventfd io = {

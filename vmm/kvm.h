@@ -36,6 +36,8 @@ int kvm_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic);
 int kvm_get_xcrs(int vcpu_fd, struct kvm_xcrs *xcrs);
 int kvm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing *routing);
 int kvm_irqfd(int vm_fd, int efd, uint32_t gsi, bool deassign);
+/* A level irqfd: efd asserts gsi, the guest's EOI deasserts it and signals resample_efd. */
+int kvm_irqfd_resample(int vm_fd, int efd, int resample_efd, uint32_t gsi, bool deassign);
 int kvm_ioeventfd(int vm_fd, uint64_t addr, uint32_t len, int64_t datamatch, int efd, bool deassign);
 
 #endif

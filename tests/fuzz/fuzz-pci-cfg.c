@@ -155,8 +155,8 @@ static struct pci_window *find(struct pci_window *w, unsigned n, uint64_t addr, 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fake fk = { 0 };
-	const struct vm_irq_ops irq = { NULL, f_msi_create, f_msi_update, f_msi_destroy,
-					f_ioeventfd, &fk };
+	const struct vm_irq_ops irq = { .msi_create = f_msi_create, .msi_update = f_msi_update,
+					.msi_destroy = f_msi_destroy, .ioeventfd = f_ioeventfd, .opaque = &fk };
 	struct pci_root_cfg cfg;
 	struct pci_root *root;
 	struct virtio_pci *vp;

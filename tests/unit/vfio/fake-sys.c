@@ -24,19 +24,22 @@ void fake_reset(void)
 		[0x34] = 0x40,
 		[0x3d] = 0x01,
 		[0x40] = 0x01, 0x50, 0x03, 0x00, 0x08, 0x00, /* PM */
-		[0x50] = 0x05, 0x60, 0x80, 0x00,          /* MSI: hidden */
+		[0x50] = 0x05, 0x60, 0x86, 0x01,          /* MSI: 64-bit, maskable, 8 vectors */
 		[0x60] = 0x11, 0x80, 0x03, 0x00,          /* MSI-X, 4 vectors */
 		[0x64] = 0x00, 0x20, 0x00, 0x00,          /* table BAR 0 + 0x2000 */
 		[0x68] = 0x00, 0x30, 0x00, 0x00,          /* PBA BAR 0 + 0x3000 */
 		[0x80] = 0x10, 0x00, 0x02, 0x00,          /* PCIe v2, endpoint */
+		[0x87] = 0x10,                            /* DevCap: FLR */
 	};
 
 	memset(&fake, 0, sizeof(fake));
 	memcpy(fake.cfg, cfg, sizeof(cfg));
 	fake.iommu_fd = -1;
+	fake.irq_on = -1;
+	fake.intx_unmask_fd = -1;
 }
 
-static bool fail_now(int *r)
+bool fake_fail_now(int *r)
 {
 	fake.calls++;
 	if (fake.fail_nth && fake.calls == fake.fail_nth) {
@@ -50,7 +53,7 @@ int vfio_sys_open(const char *path)
 {
 	int r, fd;
 
-	if (fail_now(&r))
+	if (fake_fail_now(&r))
 		return r;
 	if (access(path, F_OK) < 0)
 		return -errno;
@@ -91,12 +94,46 @@ static int region_info(struct vfio_region_info *ri)
 	return 0;
 }
 
+/* VFIO_DEVICE_SET_IRQS as vfio-pci checks it: one kind of interrupt at a time. */
+static int set_irqs(const struct vfio_irq_set *s)
+{
+	bool fds = s->flags & VFIO_IRQ_SET_DATA_EVENTFD;
+
+	fake.set_irqs_calls++;
+	fake.set_irqs_count = s->count;
+	fake.set_irqs_flags = s->flags;
+	fake.set_irqs_index = s->index;
+	for (unsigned i = 0; fds && i < s->count && i < 8; i++)
+		fake.set_irqs_fds[i] = ((const int32_t *)s->data)[i];
+	if (s->flags & VFIO_IRQ_SET_ACTION_UNMASK) {
+		if (s->index != VFIO_PCI_INTX_IRQ_INDEX || fake.irq_on != VFIO_PCI_INTX_IRQ_INDEX || !fds ||
+		    s->count != 1)
+			return -EINVAL;
+		fake.intx_unmask_fd = ((const int32_t *)s->data)[0];
+		return 0;
+	}
+	if (!(s->flags & VFIO_IRQ_SET_ACTION_TRIGGER))
+		return -EINVAL;
+	if (!fds && !s->count) {
+		if (fake.irq_on == (int)s->index) {
+			fake.irq_on = -1;
+			fake.intx_unmask_fd = -1;
+		}
+		return 0;
+	}
+	if (fake.irq_on >= 0 && fake.irq_on != (int)s->index)
+		return -EINVAL;
+	fake.irq_on = (int)s->index;
+	fake.irq_on_count = s->count;
+	return 0;
+}
+
 int vfio_sys_ioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 
 	(void)fd;
-	if (fail_now(&r))
+	if (fake_fail_now(&r))
 		return r;
 	switch (req) {
 	case IOMMU_IOAS_ALLOC:
@@ -144,22 +181,14 @@ int vfio_sys_ioctl(int fd, unsigned long req, void *arg)
 	case VFIO_DEVICE_GET_IRQ_INFO: {
 		struct vfio_irq_info *ii = arg;
 
-		ii->count = ii->index == VFIO_PCI_MSIX_IRQ_INDEX ? 4 : 1;
+		ii->count = ii->index == VFIO_PCI_MSIX_IRQ_INDEX ? 4 : ii->index == VFIO_PCI_MSI_IRQ_INDEX ? 8 : 1;
 		return 0;
 	}
 	case VFIO_DEVICE_RESET:
 		fake.resets++;
 		return 0;
-	case VFIO_DEVICE_SET_IRQS: {
-		struct vfio_irq_set *s = arg;
-
-		fake.set_irqs_calls++;
-		fake.set_irqs_count = s->count;
-		fake.set_irqs_flags = s->flags;
-		for (unsigned i = 0; i < s->count && i < 8; i++)
-			fake.set_irqs_fds[i] = ((int32_t *)s->data)[i];
-		return 0;
-	}
+	case VFIO_DEVICE_SET_IRQS:
+		return set_irqs(arg);
 	default:
 		return -ENOTTY;
 	}
@@ -170,7 +199,7 @@ ssize_t vfio_sys_pread(int fd, void *buf, size_t len, uint64_t off)
 	int r;
 
 	(void)fd;
-	if (fail_now(&r))
+	if (fake_fail_now(&r))
 		return r;
 	if (off >= FAKE_CFG_OFFSET) {
 		off -= FAKE_CFG_OFFSET;
@@ -189,7 +218,7 @@ ssize_t vfio_sys_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 	int r;
 
 	(void)fd;
-	if (fail_now(&r))
+	if (fake_fail_now(&r))
 		return r;
 	if (off == FAKE_CFG_OFFSET + 4 && len == 2)
 		memcpy(&fake.dev_command, buf, 2);
@@ -207,7 +236,7 @@ void *vfio_sys_mmap(int fd, size_t len, uint64_t off, int *ret_err)
 
 	(void)fd;
 	(void)off;
-	if (fail_now(&r)) {
+	if (fake_fail_now(&r)) {
 		*ret_err = r;
 		return NULL;
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,43 @@ static void fm_unmap(void *opaque, int slot)
 
 	CHECK_EQ(slot, 4);
 	fm->live--;
+}
+
+/* ---- a fake level irqfd (vm_irq_ops.irqfd_resample) ---------------------------------- */
+static int fake_resample(void *opaque, unsigned gsi, int *ret_efd, int *ret_rfd)
+{
+	int r;
+
+	(void)opaque;
+	if (fake_fail_now(&r))
+		return r;
+	*ret_efd = eventfd(0, EFD_CLOEXEC);
+	*ret_rfd = eventfd(0, EFD_CLOEXEC);
+	CHECK(*ret_efd >= 0 && *ret_rfd >= 0);
+	fake.resample_live++;
+	fake.resample_gsi = gsi;
+	fake.resample_efd = *ret_efd;
+	fake.resample_rfd = *ret_rfd;
+	return 0;
+}
+
+static void fake_resample_release(void *opaque, unsigned gsi, int efd, int rfd)
+{
+	(void)opaque;
+	CHECK_EQ(gsi, fake.resample_gsi);
+	CHECK(efd == fake.resample_efd && rfd == fake.resample_rfd);
+	close(efd);
+	close(rfd);
+	fake.resample_live--;
+}
+
+static struct vm_irq_ops test_irq_ops(struct fake_irq *fi)
+{
+	struct vm_irq_ops ops = fake_ops(fi);
+
+	ops.irqfd_resample = fake_resample;
+	ops.irqfd_resample_release = fake_resample_release;
+	return ops;
 }
 
 /* ---- messages ------------------------------------------------------------------------ */
@@ -242,7 +280,7 @@ static int setup_all(struct setup *s)
 	struct gmem gm = test_ram();
 	int r;
 
-	s->irq = fake_ops(&s->fi);
+	s->irq = test_irq_ops(&s->fi);
 	s->map = (struct vfio_map_ops){ fm_map, fm_unmap, &s->fm };
 	s->err[0] = '\0';
 	r = vfio_iommu_create(&gm, &paths, &s->io, s->err, sizeof(s->err));
@@ -301,11 +339,79 @@ static void test_fail_nth(void)
 		CHECK_MSG(fake.live_mmaps == 0, "call %u: BAR mapping left behind", n);
 		CHECK_MSG(fake_open_msi(&s.fi) == 0, "call %u: MSI vectors left behind", n);
 		CHECK_MSG(s.fm.live == 0, "call %u: guest mapping left behind", n);
+		CHECK_MSG(fake.resample_live == 0, "call %u: INTx irqfd left behind", n);
+		CHECK_MSG(fake.irq_on < 0, "call %u: interrupts left on at the device", n);
 		CHECK_MSG(pci_root_find(s.root, 0, 3, 0) == NULL, "call %u: function left on the root", n);
 	}
-	CHECK(failed >= total - 4);
+	/* Non-fatal: reset, the command-register write, the BAR mmap, and INTx's irqfd and two SET_IRQS. */
+	CHECK_EQ(failed, total - 6);
 	printf("fail-nth: %u calls in the set-up, %u of them fatal when failing\n", total, failed);
 	pci_root_destroy(s.root);
+}
+
+/* ---- MSI and FLR ------------------------------------------------------------------------------ */
+
+static unsigned find_cap(struct pci_func *f, unsigned id)
+{
+	for (unsigned off = cfg_rd(f, PCI_CAPABILITY_LIST, 1); off; off = cfg_rd(f, off + 1, 1))
+		if (cfg_rd(f, off, 1) == id)
+			return off;
+	return 0;
+}
+
+/* The emulated MSI capability: 4 of 8 vectors, vector 1 masked, then off again. */
+static void test_msi(struct setup *s, struct pci_func *f)
+{
+	unsigned m = find_cap(f, 0x05), before = fake_open_msi(&s->fi);
+
+	CHECK(m != 0);
+	CHECK_EQ(cfg_rd(f, m + 2, 2), 0x0186);      /* 64-bit, maskable, MMC = 8 vectors */
+	cfg_wr(f, m + 4, 0xfee01003, 4);            /* the low two bits are read-only */
+	CHECK_EQ(cfg_rd(f, m + 4, 4), 0xfee01000);
+	cfg_wr(f, m + 8, 0, 4);
+	cfg_wr(f, m + 12, 0x4120, 2);
+	cfg_wr(f, m + 16, 0xffffff02, 4);           /* mask bits above 8 vectors read 0 */
+	CHECK_EQ(cfg_rd(f, m + 16, 4), 0x02);
+	cfg_wr(f, m + 2, 0x0186 | 2 << 4 | 1, 2);   /* MME = 4 vectors, enable */
+	CHECK_EQ(fake.irq_on, VFIO_PCI_MSI_IRQ_INDEX);
+	CHECK_EQ(fake.irq_on_count, 4);
+	CHECK_EQ(fake.resample_live, 0);
+	CHECK_EQ(fake_open_msi(&s->fi), before + 4);
+	CHECK_EQ(s->fi.last.addr, 0xfee01000);
+	CHECK_EQ(s->fi.last.data, 0x4123);          /* vector 3: data | 3 */
+	for (unsigned v = 0; v < 4; v++)
+		CHECK_EQ(fake.set_irqs_fds[v] >= 0, 1);
+	/* Unmasking vector 1 updates the running vectors without a new SET_IRQS. */
+	unsigned calls = fake.set_irqs_calls;
+	cfg_wr(f, m + 16, 0, 4);
+	CHECK_EQ(fake.set_irqs_calls, calls);
+	CHECK_EQ(s->fi.last.masked, false);
+	/* A different vector count re-programs the device. */
+	cfg_wr(f, m + 2, 0x0186 | 1 << 4 | 1, 2);
+	CHECK_EQ(fake.irq_on_count, 2);
+	cfg_wr(f, m + 2, 0x0186, 2);
+	CHECK_EQ(fake.irq_on, VFIO_PCI_INTX_IRQ_INDEX);
+	CHECK_EQ(fake.resample_live, 1);
+}
+
+/* Initiate FLR: VFIO_DEVICE_RESET, decode and MSI-X off, back on INTx; the bit reads 0. */
+static void test_flr(struct setup *s, struct pci_func *f, unsigned msix)
+{
+	unsigned e = find_cap(f, PCI_CAP_ID_EXP), resets = fake.resets;
+
+	(void)s;
+	CHECK(cfg_rd(f, e + 4, 4) & (1u << 28));
+	cfg_wr(f, msix + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	CHECK_EQ(fake.irq_on, VFIO_PCI_MSIX_IRQ_INDEX);
+	cfg_wr(f, e + 8, 0x8000 | 0x10, 2);
+	CHECK_EQ(fake.resets, resets + 1);
+	CHECK_EQ(cfg_rd(f, e + 8, 2), 0x10);
+	CHECK_EQ(cfg_rd(f, PCI_COMMAND, 2), 0);
+	CHECK_EQ(fake.dev_command, 0);
+	CHECK_EQ(cfg_rd(f, msix + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE, 0);
+	CHECK_EQ(fake.irq_on, VFIO_PCI_INTX_IRQ_INDEX);
+	CHECK_EQ(fake.resample_live, 1);
+	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 }
 
 /* ---- the device model ---------------------------------------------------------------------- */
@@ -328,13 +434,19 @@ static void test_device_model(void)
 	CHECK_EQ(cfg_rd(f, PCI_CLASS_PROG, 1), 0x02);
 	CHECK_EQ(cfg_rd(f, PCI_CLASS_PROG + 1, 2), 0x0108);
 	CHECK_EQ(cfg_rd(f, PCI_SUBSYSTEM_VENDOR_ID, 4), 0x11001af4);
-	CHECK_EQ(cfg_rd(f, PCI_INTERRUPT_PIN, 1), 0);
-	/* Capabilities: PM, MSI-X, PCIe in the device's order; MSI hidden. */
+	/* INTA on the slot's GSI, on from the start: a level irqfd whose resample fd unmasks. */
+	CHECK_EQ(cfg_rd(f, PCI_INTERRUPT_PIN, 1), 1);
+	CHECK_EQ(fake.resample_gsi, pci_root_intx_gsi(s.root, 3, 0));
+	CHECK_EQ(cfg_rd(f, PCI_INTERRUPT_LINE, 1), fake.resample_gsi);
+	CHECK_EQ(fake.resample_live, 1);
+	CHECK_EQ(fake.irq_on, VFIO_PCI_INTX_IRQ_INDEX);
+	CHECK_EQ(fake.intx_unmask_fd, fake.resample_rfd);
+	/* Capabilities: PM, MSI, MSI-X, PCIe in the device's order. */
 	unsigned ids[8], n = 0;
 	for (unsigned off = cfg_rd(f, PCI_CAPABILITY_LIST, 1); off && n < 8; off = cfg_rd(f, off + 1, 1))
 		ids[n++] = cfg_rd(f, off, 1);
-	CHECK_EQ(n, 3);
-	CHECK(n == 3 && ids[0] == 0x01 && ids[1] == PCI_CAP_ID_MSIX && ids[2] == PCI_CAP_ID_EXP);
+	CHECK_EQ(n, 4);
+	CHECK(n == 4 && ids[0] == 0x01 && ids[1] == 0x05 && ids[2] == PCI_CAP_ID_MSIX && ids[3] == PCI_CAP_ID_EXP);
 	CHECK_EQ(cfg_rd(f, PCI_EXT_CAP_START, 4), 0);
 	/* BAR 0: 64-bit, 16 KiB. */
 	cfg_wr(f, PCI_BASE_ADDRESS_0, 0xffffffff, 4);
@@ -370,22 +482,36 @@ static void test_device_model(void)
 		if (cfg_rd(f, off, 1) == PCI_CAP_ID_MSIX)
 			cap = off;
 	CHECK_EQ(cfg_rd(f, cap + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE, 3);
+	unsigned calls = fake.set_irqs_calls;
 	cfg_wr(f, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
-	CHECK_EQ(fake.set_irqs_calls, 1);
+	CHECK_EQ(fake.set_irqs_calls, calls + 2);  /* INTx off, MSI-X on */
+	CHECK_EQ(fake.irq_on, VFIO_PCI_MSIX_IRQ_INDEX);
+	CHECK_EQ(fake.resample_live, 0);
 	CHECK_EQ(fake.set_irqs_count, 4);
 	CHECK_EQ(fake.set_irqs_flags, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
 	for (unsigned i = 0; i < 4; i++)
 		CHECK_EQ(fake.set_irqs_fds[i], pci_msix_vector_fd(f, i));
 	cfg_wr(f, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 2);
-	CHECK_EQ(fake.set_irqs_calls, 1);
+	CHECK_EQ(fake.set_irqs_calls, calls + 2);
+	/* MSI-X off: back on INTx. */
+	cfg_wr(f, cap + PCI_MSIX_FLAGS, 0, 2);
+	CHECK_EQ(fake.irq_on, VFIO_PCI_INTX_IRQ_INDEX);
+	CHECK_EQ(fake.resample_live, 1);
+	CHECK_EQ(fake.intx_unmask_fd, fake.resample_rfd);
+	test_msi(&s, f);
+	test_flr(&s, f, cap);
 	/* Decode off: the slot goes. */
 	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MASTER, 2);
 	CHECK_EQ(s.fm.live, 0);
 	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 	CHECK_EQ(s.fm.live, 1);
-	/* Teardown: vectors off at the device, mappings and fds gone. */
+	/* INTx disable reaches the device (vfio-pci masks the line for it). */
+	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE, 2);
+	CHECK_EQ(fake.dev_command, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	/* Teardown: interrupts off at the device, mappings and fds gone. */
 	teardown_all(&s);
-	CHECK_EQ(fake.set_irqs_calls, 2);
+	CHECK_EQ(fake.irq_on, -1);
+	CHECK_EQ(fake.resample_live, 0);
 	CHECK_EQ(fake.set_irqs_count, 0);
 	CHECK_EQ(s.fm.live, 0);
 	CHECK_EQ(fake.live_mmaps, 0);
