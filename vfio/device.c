@@ -84,7 +84,7 @@ int vfio_iommu_create(const struct gmem *gm, const struct vfio_paths *paths, str
 		free(io);
 		if (r == -ENOENT)
 			return vfio_fail(err, errlen, r, "%s does not exist: this kernel has no iommufd "
-				    "(build it with CONFIG_IOMMUFD=y)", path);
+				    "(build it with CONFIG_IOMMUFD=y and CONFIG_VFIO_DEVICE_CDEV=y)", path);
 		if (r == -EACCES || r == -EPERM)
 			return vfio_fail(err, errlen, r, "%s: permission denied (run skiff as root or give it access "
 				    "to %s)", path, path);
@@ -174,29 +174,34 @@ int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, 
 			    "(echo %s > /sys/bus/pci/devices/%s/driver/unbind), then `%s`", bdf, drv, bdf, bdf, how);
 	}
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", sys, bdf);
-	d = opendir(path);
-	if (!d)
-		return vfio_fail(err, errlen, -ENODEV, "PCI device %s is bound to vfio-pci but has no VFIO device "
-			    "cdev: this kernel lacks CONFIG_VFIO_DEVICE_CDEV (skiff uses /dev/vfio/devices/vfioN "
-			    "and iommufd, not VFIO groups)", bdf);
 	node[0] = '\0';
-	while ((de = readdir(d)))
+	d = opendir(path);
+	while (d && (de = readdir(d)))
 		if (!strncmp(de->d_name, "vfio", 4) && strlen(de->d_name) < nodelen) {
 			snprintf(node, nodelen, "%s", de->d_name);
 			break;
 		}
-	closedir(d);
-	if (!node[0])
-		return vfio_fail(err, errlen, -ENODEV, "PCI device %s is bound to vfio-pci but %s is empty: this "
-			    "kernel lacks CONFIG_VFIO_DEVICE_CDEV", bdf, path);
-	return 0;
+	if (d)
+		closedir(d);
+	if (node[0])
+		return 0;
+	/* No cdev: a kernel without CONFIG_VFIO_DEVICE_CDEV, often without iommufd as well. */
+	snprintf(path, sizeof(path), "%s/iommu", dev_root(paths));
+	if (stat(path, &st) < 0)
+		return vfio_fail(err, errlen, -EOPNOTSUPP, "PCI device %s is bound to vfio-pci but has no VFIO device "
+			    "cdev, and there is no %s: this kernel has neither the VFIO cdev nor iommufd (build it "
+			    "with CONFIG_IOMMUFD=y and CONFIG_VFIO_DEVICE_CDEV=y; skiff does not use VFIO groups)",
+			    bdf, path);
+	return vfio_fail(err, errlen, -EOPNOTSUPP, "PCI device %s is bound to vfio-pci but has no VFIO device "
+		    "cdev: this kernel lacks CONFIG_VFIO_DEVICE_CDEV (skiff uses /dev/vfio/devices/vfioN and "
+		    "iommufd, not VFIO groups)", bdf);
 }
 
 /* ---- opening it ------------------------------------------------------------------ */
 
 static int busy(char *err, size_t errlen, const char *bdf, const char *what)
 {
-	return vfio_fail(err, errlen, -EBUSY, "PCI device %s is busy (%s gave EBUSY): another process, maybe "
+	return vfio_fail(err, errlen, -EBUSY, "PCI device %s is busy (%s): another process, maybe "
 		    "another VMM, has it; stop that first", bdf, what);
 }
 
@@ -310,7 +315,7 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 		r = dev->fd;
 		free(dev);
 		if (r == -EBUSY)
-			return busy(err, errlen, bdf, "opening its VFIO cdev");
+			return busy(err, errlen, bdf, "opening its VFIO cdev gave EBUSY");
 		if (r == -ENOENT)
 			return vfio_fail(err, errlen, r, "%s does not exist although sysfs lists %s for %s: is devtmpfs "
 				    "mounted on /dev?", path, node, bdf);
@@ -324,8 +329,14 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 		.argsz = offsetof(struct vfio_device_bind_iommufd, token_uuid_ptr), .iommufd = io->fd,
 	};
 	r = vfio_sys_ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	if (r == -EBUSY) {
-		r = busy(err, errlen, bdf, "VFIO_DEVICE_BIND_IOMMUFD");
+	/*
+	 * EBUSY: a legacy VFIO group user (QEMU's container path) has the
+	 * device; EINVAL: another cdev user has it bound already (the kernel
+	 * allows one open of a device through cdevs).
+	 */
+	if (r == -EBUSY || r == -EINVAL) {
+		r = busy(err, errlen, bdf, r == -EBUSY ? "VFIO_DEVICE_BIND_IOMMUFD gave EBUSY: its VFIO group is open" :
+			 "VFIO_DEVICE_BIND_IOMMUFD gave EINVAL: it is bound to another iommufd");
 		goto fail;
 	}
 	if (r < 0) {
@@ -339,7 +350,7 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 	};
 	r = vfio_sys_ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
 	if (r == -EBUSY) {
-		r = busy(err, errlen, bdf, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+		r = busy(err, errlen, bdf, "VFIO_DEVICE_ATTACH_IOMMUFD_PT gave EBUSY");
 		goto fail;
 	}
 	if (r == -EADDRINUSE) {

@@ -194,6 +194,9 @@ static void msi_on(struct vfio_pci *vp)
 	}
 	m->nr = n;
 	vp->mode = VFIO_IRQ_MSI;
+	log_debug("%s: MSI on, %u vector(s), address %#llx data %#x", vp->func.name, n,
+		  (unsigned long long)pci_cfg_get(&vp->func, m->cap + MSI_ADDR, 4),
+		  pci_cfg_get(&vp->func, msi_data_off(m), 2));
 }
 
 static void msi_changed(struct vfio_pci *vp)
@@ -212,6 +215,9 @@ static void msi_changed(struct vfio_pci *vp)
 	}
 	/* Address, data or masks of the running vectors. */
 	r = msi_sync(vp, vp->msi.nr);
+	log_debug("%s: MSI address %#x data %#x mask %#x", vp->func.name,
+		  pci_cfg_get(&vp->func, vp->msi.cap + MSI_ADDR, 4), pci_cfg_get(&vp->func, msi_data_off(&vp->msi), 2),
+		  vp->msi.maskable ? pci_cfg_get(&vp->func, msi_mask_off(&vp->msi), 4) : 0);
 	if (r)
 		log_warn("%s: updating the MSI routes: %s", vp->func.name, strerror(-r));
 }

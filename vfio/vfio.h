@@ -13,8 +13,9 @@
  *
  * vfio_pci: the guest-visible PCI function on skiff's PCI layer:
  * virtualised config space, BARs mapped straight into the guest through
- * the owner's map ops (KVM memory slots), MSI-X table/PBA trapped and each
- * vector's eventfd handed to VFIO_DEVICE_SET_IRQS.
+ * the owner's map ops (KVM memory slots), MSI-X table/PBA trapped; INTx
+ * (a resample irqfd), MSI and MSI-X eventfds handed to
+ * VFIO_DEVICE_SET_IRQS; the guest's FLR becomes VFIO_DEVICE_RESET.
  *
  * Errors come back as -errno plus one sentence in err that says what to do.
  */

@@ -32,6 +32,7 @@
 #define PAGE VFIO_PAGE
 #define PCI_CAP_ID_PM 0x01
 #define PCI_CAP_ID_MSI 0x05
+#define PCI_PM_CTRL_NO_SOFT_RESET 0x0008
 #define EXP_DEVCAP 4
 #define  EXP_DEVCAP_FLR (1u << 28)
 #define EXP_DEVCTL 8
@@ -236,19 +237,30 @@ static int setup_caps(struct vfio_pci *vp, const uint8_t *real, const struct vm_
 				break;
 			vp->exp_cap = at;
 			devcap = pci_cfg_get(f, at + EXP_DEVCAP, 4);
-			/* The guest's FLR is VFIO's reset: offer it only where VFIO can reset. */
-			vp->flr = (devcap & EXP_DEVCAP_FLR) && vp->dev->can_reset;
-			if (!vp->flr)
-				pci_cfg_put(f, at + EXP_DEVCAP, devcap & ~EXP_DEVCAP_FLR, 4);
-			else
+			/*
+			 * The guest's FLR is VFIO's reset (whatever method the host
+			 * uses: FLR, PM, bus), offered wherever VFIO can reset.
+			 */
+			vp->flr = vp->dev->can_reset;
+			if (vp->flr) {
+				devcap |= EXP_DEVCAP_FLR;
 				devctl[1] = 0xff;
+			} else {
+				devcap &= ~EXP_DEVCAP_FLR;
+			}
+			pci_cfg_put(f, at + EXP_DEVCAP, devcap, 4);
 			pci_cfg_set_wmask(f, at + EXP_DEVCTL, devctl, 2);
 			f->w1cmask[at + EXP_DEVSTA] = 0x0f;
 			break;
 		}
 		case PCI_CAP_ID_PM:
 			if (off + 8 <= 256 && pci_cap_add(f, id, real + off, 8, &at) == 0)
-				pci_cfg_put(f, at + 4, 0, 2); /* PMCSR: D0, the state the device is in */
+				/*
+				 * PMCSR: D0, the state the device is in, and No_Soft_Reset:
+				 * skiff does not model D-states, so the guest must not take a
+				 * D3hot round trip for a reset (it gets FLR instead).
+				 */
+				pci_cfg_put(f, at + 4, PCI_PM_CTRL_NO_SOFT_RESET, 2);
 			break;
 		default:
 			log_debug("vfio: %s: hiding capability %#x at %#x", bdf, id, off);

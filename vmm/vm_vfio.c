@@ -77,6 +77,14 @@ int vm_create_vfio(struct vm *vm, struct vm_error *err)
 	vv->vm = vm;
 	pthread_mutex_init(&vv->lock, NULL);
 	vv->map = (struct vfio_map_ops){ slot_map, slot_unmap, vv };
+	/* What is wrong with a device (missing, not bound to vfio-pci, no cdev) before the VM's iommufd. */
+	for (unsigned i = 0; i < cfg->nr_vfio && i < ARRAY_SIZE(vv->dev); i++) {
+		char node[64];
+		int r = vfio_find_cdev(NULL, cfg->vfio[i].bdf, node, sizeof(node), msg, sizeof(msg));
+
+		if (r)
+			return vm_fail(err, r == -ENODEV || r == -EINVAL, "%s: vfio[%u].bdf: %s", cfg->source, i, msg);
+	}
 	for (unsigned i = 0; i < cfg->nr_vfio && i < ARRAY_SIZE(vv->dev); i++) {
 		const struct skiff_vfio *c = &cfg->vfio[i];
 		unsigned bus = c->root_bus < 0 ? 0 : (unsigned)c->root_bus;

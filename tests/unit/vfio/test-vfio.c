@@ -207,13 +207,22 @@ static void test_messages(void)
 			  "`echo vfio-pci > /sys/bus/pci/devices/" BDF "/driver_override; echo " BDF
 			  " > /sys/bus/pci/drivers_probe`"), "got: %s", err);
 	make_host("vfio-pci", false, true);
-	CHECK_EQ(vfio_find_cdev(&paths, BDF, node, sizeof(node), err, sizeof(err)), -ENODEV);
+	CHECK_EQ(vfio_find_cdev(&paths, BDF, node, sizeof(node), err, sizeof(err)), -EOPNOTSUPP);
 	CHECK(!strcmp(err, "PCI device " BDF " is bound to vfio-pci but has no VFIO device cdev: this kernel "
 			   "lacks CONFIG_VFIO_DEVICE_CDEV (skiff uses /dev/vfio/devices/vfioN and iommufd, not "
 			   "VFIO groups)"));
 
+	/* Neither cdev nor /dev/iommu (Debian's own kernels): one message names both options. */
+	make_host("vfio-pci", false, false);
+	CHECK_EQ(vfio_find_cdev(&paths, BDF, node, sizeof(node), err, sizeof(err)), -EOPNOTSUPP);
+	CHECK_MSG(strstr(err, "PCI device " BDF " is bound to vfio-pci but has no VFIO device cdev, and there "
+			  "is no ") && strstr(err, "/dev/iommu: this kernel has neither the VFIO cdev nor iommufd "
+			  "(build it with CONFIG_IOMMUFD=y and CONFIG_VFIO_DEVICE_CDEV=y; skiff does not use VFIO "
+			  "groups)"), "got: %s", err);
+
 	make_host("vfio-pci", true, false);
-	expect_open_err("/iommu does not exist: this kernel has no iommufd (build it with CONFIG_IOMMUFD=y)");
+	expect_open_err("/iommu does not exist: this kernel has no iommufd (build it with CONFIG_IOMMUFD=y and "
+			"CONFIG_VFIO_DEVICE_CDEV=y)");
 
 	make_host("vfio-pci", true, true);
 	fake.open_err_vfio = EBUSY;
@@ -221,7 +230,12 @@ static void test_messages(void)
 			"another VMM, has it; stop that first");
 	fake_reset();
 	fake.bind_err = EBUSY;
-	expect_open_err("PCI device " BDF " is busy (VFIO_DEVICE_BIND_IOMMUFD gave EBUSY)");
+	expect_open_err("PCI device " BDF " is busy (VFIO_DEVICE_BIND_IOMMUFD gave EBUSY: its VFIO group is open): "
+			"another process, maybe another VMM, has it; stop that first");
+	fake_reset();
+	fake.bind_err = EINVAL;
+	expect_open_err("PCI device " BDF " is busy (VFIO_DEVICE_BIND_IOMMUFD gave EINVAL: it is bound to another "
+			"iommufd): another process, maybe another VMM, has it; stop that first");
 	fake_reset();
 	fake.attach_err = EADDRINUSE;
 	expect_open_err("PCI device " BDF ": its IOMMU reserves addresses inside guest RAM (attach gave "
