@@ -52,23 +52,31 @@ static int set_irqs(struct vfio_pci *vp, unsigned index, uint32_t action, const 
 
 static const char *const mode_name[] = { "nothing", "INTx", "MSI", "MSI-X" };
 
-static void irq_off(struct vfio_pci *vp)
+/*
+ * Turn the current kind off at the device. If VFIO refuses, the mode (and
+ * INTx's irqfd) stay as they are, so that nothing else is switched on
+ * beside it and a later call, teardown at the latest, tries again.
+ */
+static int irq_off(struct vfio_pci *vp)
 {
 	static const unsigned index[] = { 0, VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
 					  VFIO_PCI_MSIX_IRQ_INDEX };
 	int r;
 
 	if (vp->mode == VFIO_IRQ_OFF)
-		return;
+		return 0;
 	r = set_irqs(vp, index[vp->mode], VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
-	if (r)
+	if (r) {
 		log_warn("%s: turning %s off at the device: %s", vp->func.name, mode_name[vp->mode], strerror(-r));
+		return r;
+	}
 	if (vp->mode == VFIO_IRQ_INTX) {
 		vp->irq->irqfd_resample_release(vp->irq->opaque, vp->func.intx.gsi, vp->intx_efd, vp->intx_rfd);
 		vp->intx_efd = vp->intx_rfd = -1;
 	}
 	vp->msi.nr = 0;
 	vp->mode = VFIO_IRQ_OFF;
+	return 0;
 }
 
 static void intx_on(struct vfio_pci *vp)
@@ -102,8 +110,8 @@ static void intx_on(struct vfio_pci *vp)
 
 void vfio_irq_default(struct vfio_pci *vp)
 {
-	irq_off(vp);
-	intx_on(vp);
+	if (!irq_off(vp))
+		intx_on(vp);
 }
 
 /* ---- MSI-X ---------------------------------------------------------------------- */
@@ -112,9 +120,13 @@ static void msix_on(struct vfio_pci *vp)
 {
 	struct pci_func *f = &vp->func;
 	int *fds = calloc(f->msix.nr, sizeof(int));
-	int r = -ENOMEM;
+	int r = irq_off(vp);
 
-	irq_off(vp);
+	if (r) {
+		free(fds);
+		return;
+	}
+	r = -ENOMEM;
 	if (fds) {
 		for (unsigned v = 0; v < f->msix.nr; v++)
 			fds[v] = f->msix.vec[v].efd;
@@ -181,9 +193,10 @@ static void msi_on(struct vfio_pci *vp)
 {
 	struct vfio_msi *m = &vp->msi;
 	unsigned n = msi_wanted(vp);
-	int r;
+	int r = irq_off(vp);
 
-	irq_off(vp);
+	if (r)
+		return;
 	r = msi_sync(vp, n);
 	if (!r)
 		r = set_irqs(vp, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, m->efd, n);
@@ -289,7 +302,12 @@ void vfio_irq_cfg_write(struct vfio_pci *vp, unsigned reg, unsigned len)
 
 void vfio_irq_teardown(struct vfio_pci *vp)
 {
-	irq_off(vp);
+	if (irq_off(vp) && vp->mode == VFIO_IRQ_INTX) {
+		/* Closing the device fd turns INTx off at the device; the irqfd is ours to drop. */
+		vp->irq->irqfd_resample_release(vp->irq->opaque, vp->func.intx.gsi, vp->intx_efd, vp->intx_rfd);
+		vp->intx_efd = vp->intx_rfd = -1;
+		vp->mode = VFIO_IRQ_OFF;
+	}
 	for (unsigned v = 0; v < VFIO_MSI_MAX; v++)
 		if (vp->msi.handle[v] >= 0) {
 			vp->irq->msi_destroy(vp->irq->opaque, vp->msi.handle[v]);

@@ -428,6 +428,59 @@ static void test_flr(struct setup *s, struct pci_func *f, unsigned msix)
 	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 }
 
+/*
+ * Fail-nth over what the guest drives at run time: MSI-X on and off, MSI on
+ * and off, an FLR. A failing call may cost the guest an interrupt kind (a
+ * warning), but never leaves an irqfd, eventfd or an interrupt on at the
+ * device behind after teardown.
+ */
+static void guest_sequence(struct pci_func *f)
+{
+	unsigned x = find_cap(f, PCI_CAP_ID_MSIX), m = find_cap(f, 0x05), e = find_cap(f, PCI_CAP_ID_EXP);
+
+	cfg_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	cfg_wr(f, x + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	cfg_wr(f, x + PCI_MSIX_FLAGS, 0, 2);
+	cfg_wr(f, m + 4, 0xfee00000, 4);
+	cfg_wr(f, m + 2, 0x0186 | 1 << 4 | 1, 2);
+	cfg_wr(f, m + 16, 1, 4);
+	cfg_wr(f, e + 8, 0x8000, 2);
+	cfg_wr(f, m + 2, 0x0186 | 1, 2);
+}
+
+static void test_fail_nth_guest(void)
+{
+	struct setup s = { 0 };
+	struct fake_irq rfi;
+	unsigned base = open_fds(), start, total;
+
+	make_host("vfio-pci", true, true);
+	fake_reset();
+	s.root = make_root(1, &rfi, false);
+	CHECK_EQ(setup_all(&s), 0);
+	start = fake.calls;
+	guest_sequence(vfio_pci_func(s.vp));
+	total = fake.calls - start;
+	teardown_all(&s);
+	CHECK(total > 10);
+	for (unsigned n = 1; n <= total; n++) {
+		fake_reset();
+		memset(&s.fm, 0, sizeof(s.fm));
+		CHECK_EQ(setup_all(&s), 0);
+		fake.fail_nth = fake.calls + n;
+		fake.fail_errno = EIO;
+		guest_sequence(vfio_pci_func(s.vp));
+		teardown_all(&s);
+		CHECK_MSG(open_fds() == base, "guest call %u: %u fds open, want %u", n, open_fds(), base);
+		CHECK_MSG(fake.resample_live == 0, "guest call %u: INTx irqfd left behind", n);
+		CHECK_MSG(fake.irq_on < 0, "guest call %u: interrupts left on", n);
+		CHECK_MSG(fake_open_msi(&s.fi) == 0, "guest call %u: MSI vectors left behind", n);
+		CHECK_MSG(fake.live_mmaps == 0 && s.fm.live == 0, "guest call %u: BAR mapping left behind", n);
+	}
+	printf("fail-nth: %u calls in the guest's interrupt/reset sequence\n", total);
+	pci_root_destroy(s.root);
+}
+
 /* ---- the device model ---------------------------------------------------------------------- */
 
 static void test_device_model(void)
@@ -565,6 +618,7 @@ int main(void)
 	log_set_level(LOG_ERROR);
 	test_messages();
 	test_fail_nth();
+	test_fail_nth_guest();
 	test_device_model();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
