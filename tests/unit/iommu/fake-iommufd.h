@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A fake iommufd behind struct iommu_sys that models the kernel's rules as
+ * docs/iommufd-uapi notes them: one ID space; IOMMU_DESTROY gives ENOENT
+ * for unknown ids and EBUSY while something holds the object; NEST_PARENT
+ * only where the instance nests (else EOPNOTSUPP); IOMMU_VIOMMU_ALLOC only
+ * for the instance's own vIOMMU type (EOPNOTSUPP), on a nest parent
+ * (EINVAL) its instance can use (EINVAL); VDEVICE EEXIST/EINVAL/ENOENT;
+ * nested HWPTs; struct sizes as an older kernel has them (E2BIG when the
+ * caller's tail is non-zero, or always with strict_size). Several host
+ * instances of several types; two instances can share a stage-2 only when
+ * their s2_key is equal (the kernel's compatibility, whatever it is).
+ * Offering a stage-2 across driver types sets `hazard` (the real kernel
+ * has hung there) and fails with EINVAL.
+ */
+#ifndef SKIFF_TEST_FAKE_IOMMUFD_H
+#define SKIFF_TEST_FAKE_IOMMUFD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommu.h"
+
+enum fake_op { FOP_HW_INFO, FOP_HWPT_ALLOC, FOP_VIOMMU_ALLOC, FOP_VDEVICE_ALLOC, FOP_DESTROY, FOP_ATTACH, FOP_N };
+
+struct fake_inst {
+	const char *name;
+	uint32_t hw_type;
+	bool nesting;          /* NEST_PARENT allowed */
+	bool viommu_obj;       /* VIOMMU_ALLOC allowed (SMMUv3 with CANWBS/S2FWB, selftest) */
+	int s2_key;            /* equal keys may share a stage-2 */
+};
+
+enum fake_kind { FK_FREE, FK_IOAS, FK_DEVICE, FK_PAGING, FK_NESTED, FK_VIOMMU, FK_VDEVICE };
+
+struct fake_obj {
+	enum fake_kind kind;
+	int inst;              /* device / object made for a device behind it */
+	bool nest_parent;
+	uint32_t holds;        /* the object it keeps busy (IOAS, parent, vIOMMU) */
+	unsigned users;
+	uint32_t pt;           /* FK_DEVICE: what it is attached to */
+	uint64_t virt_id;      /* FK_VDEVICE */
+	uint32_t dev;          /* FK_VDEVICE: its device */
+};
+
+#define FAKE_MAX_OBJ 128
+
+struct fake_iommufd {
+	struct fake_inst inst[8];
+	unsigned nr_inst;
+	struct fake_obj obj[FAKE_MAX_OBJ]; /* index = id; 0 unused */
+	uint32_t next_id;
+	/* the kernel's version */
+	bool no_hwpt_alloc, no_viommu;     /* ENOTTY */
+	uint32_t ksz_hw_info, ksz_hwpt_alloc, ksz_viommu_alloc;
+	bool strict_size;
+	/* fault injection */
+	unsigned calls, fail_nth;
+	int fail_errno;
+	int force[FOP_N];                  /* errno for the force_at-th call of that kind (1: the next) */
+	unsigned force_at[FOP_N];
+	unsigned n[FOP_N];                 /* calls per kind */
+	bool hazard;
+	int failed_op;                     /* the op fail_nth hit, -1: none */
+	int fd;                            /* the eventfd standing in for /dev/iommu */
+};
+
+extern struct fake_iommufd fk;
+extern const struct iommu_sys fake_sys;
+
+void fake_reset(void);
+int fake_add_inst(const char *name, uint32_t hw_type, bool nesting, bool viommu_obj, int s2_key);
+uint32_t fake_ioas(void);
+uint32_t fake_device(int inst);
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT for a fake device. */
+int fake_attach(uint32_t dev_id, uint32_t pt_id);
+/* Objects other than IOAS and devices. */
+unsigned fake_live_objects(void);
+bool fake_exists(uint32_t id);
+
+#endif
