@@ -383,3 +383,27 @@ void vfio_device_close(struct vfio_device *dev)
 	vfio_sys_close(dev->fd);
 	free(dev);
 }
+
+int vfio_iommu_fd(const struct vfio_iommu *io)
+{
+	return io->fd;
+}
+
+uint32_t vfio_iommu_ioas_id(const struct vfio_iommu *io)
+{
+	return io->ioas_id;
+}
+
+uint32_t vfio_device_dev_id(const struct vfio_device *dev)
+{
+	return dev->dev_id;
+}
+
+int vfio_device_attach_pt(struct vfio_device *dev, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = offsetof(struct vfio_device_attach_iommufd_pt, pasid), .pt_id = pt_id,
+	};
+
+	return vfio_sys_ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+}

@@ -58,6 +58,13 @@ int vfio_device_open(struct vfio_iommu *io, const char *bdf, struct vfio_device 
 /* Detach happens on close; the device is then free for another user. */
 void vfio_device_close(struct vfio_device *dev);
 
+/* For the vIOMMU plan (iommu/): the VM's iommufd and IOAS, a device's iommufd id. */
+int vfio_iommu_fd(const struct vfio_iommu *io);
+uint32_t vfio_iommu_ioas_id(const struct vfio_iommu *io);
+uint32_t vfio_device_dev_id(const struct vfio_device *dev);
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT to an IOAS or HWPT (an atomic replace): 0 or -errno, nothing logged. */
+int vfio_device_attach_pt(struct vfio_device *dev, uint32_t pt_id) SKIFF_MUST_CHECK;
+
 /* Map / unmap host memory (a device BAR) at a guest-physical address. */
 struct vfio_map_ops {
 	int (*map)(void *opaque, uint64_t gpa, uint64_t size, void *host, int *ret_slot);
