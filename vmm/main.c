@@ -20,6 +20,7 @@ enum {
 static void usage(FILE *out)
 {
 	fputs("Usage: skiff --config FILE.json [--log-level LEVEL] [--check-config | --dump-acpi DIR]\n"
+	      "       skiff plan --config FILE.json [--json]\n"
 	      "       skiff --help | --version\n"
 	      "\n"
 	      "Boot a microVM described by a Firecracker-style JSON config.\n"
@@ -135,6 +136,8 @@ int main(int argc, char **argv)
 	const char *dump_acpi_dir = NULL;
 	int c, status;
 
+	if (argc > 1 && !strcmp(argv[1], "plan"))
+		return skiff_plan_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -100,6 +100,14 @@ void vm_destroy_io(struct vm *vm);
 
 /* vm_vfio.c: the config's vfio devices, after vm_create_io; torn down before vm_destroy_io. */
 int vm_create_vfio(struct vm *vm, struct vm_error *err);
+/* Before vm_create_io: the vIOMMU placement (sysfs only) that decides the root buses. */
+int vm_place_vfio(struct vm *vm, struct vm_error *err);
+unsigned vm_vfio_nr_buses(const struct vm *vm);
+struct iommu_paths;
+struct iommu_plan;
+/* The placement for cfg; msg: one line naming the config. Shared with `skiff plan`. */
+int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *paths, struct iommu_plan **ret,
+		  unsigned *ret_nr_buses, char *msg, size_t len);
 void vm_destroy_vfio(struct vm *vm);
 
 #endif

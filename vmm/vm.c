@@ -323,7 +323,7 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err))
 		goto fail;
 	boot_args = cfg->boot_args ? cfg->boot_args : DEFAULT_BOOT_ARGS;
-	if (vm_create_io(vm, boot_args, err) || vm_create_vfio(vm, err))
+	if (vm_place_vfio(vm, err) || vm_create_io(vm, boot_args, err) || vm_create_vfio(vm, err))
 		goto fail;
 	vm->cmdline = vm_build_cmdline(vm, boot_args);
 	if (!vm->cmdline) {

@@ -27,6 +27,8 @@ int vm_run(struct vm *vm, enum vm_stop_reason *ret_reason);
 void vm_destroy(struct vm *vm);
 /* Write the guest's ACPI tables to DIR/<SIG>.dat (the VM need not run). */
 int vm_dump_acpi(const struct vm *vm, const char *dir);
+/* `skiff plan ARGS` (argv[0] = "plan"): exit status 0, 1 host failure, 2 usage/config/no iommufd. */
+int skiff_plan_main(int argc, char **argv);
 
 /* Whether this host's /dev/kvm can run a standard Linux guest; if not, why. */
 bool host_kvm_usable(char *why, size_t whylen);

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Assigned PCI functions (the config's "vfio" section): one iommufd IOAS
- * for the VM, each device on its PCIe root bus, and the KVM memory slots
- * their BARs are mapped through (slots 0..GMEM_MAX_REGIONS-1 are guest
- * RAM; BAR slots come from VM_VFIO_SLOT_BASE up). See docs/vfio.md.
+ * for the VM; the vIOMMU plan (iommu/, docs/iommu.md) puts the devices
+ * behind each host IOMMU on a PCIe root bus of their own and attaches
+ * them (a stage-2 HWPT, or the IOAS as the fallback); the KVM memory
+ * slots their BARs are mapped through (slots 0..GMEM_MAX_REGIONS-1 are
+ * guest RAM; BAR slots come from VM_VFIO_SLOT_BASE up). See docs/vfio.md.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommu.h"
 #include "vfio.h"
 #include "vm-internal.h"
 
@@ -24,6 +27,8 @@ struct vm_vfio {
 	unsigned nr;
 	struct vfio_device *dev[16];
 	struct vfio_pci *pci[16];
+	struct iommu_plan *plan;
+	unsigned nr_buses;           /* root buses the placement needs */
 };
 
 static int slot_map(void *opaque, uint64_t gpa, uint64_t size, void *host, int *ret_slot)
@@ -59,17 +64,55 @@ static void slot_unmap(void *opaque, int slot)
 	pthread_mutex_unlock(&vv->lock);
 }
 
-int vm_create_vfio(struct vm *vm, struct vm_error *err)
+int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *paths, struct iommu_plan **ret,
+		  unsigned *ret_nr_buses, char *msg, size_t len)
+{
+	uint32_t busy = 1; /* bus 0: virtio-rng, the console and unpinned drives */
+	unsigned min = 1;
+	struct iommu_plan *p;
+	int r;
+
+	for (unsigned i = 0; i < cfg->nr_drives; i++) {
+		unsigned b = cfg->drives[i].root_bus < 0 ? 0 : (unsigned)cfg->drives[i].root_bus;
+
+		busy |= 1u << b;
+		min = b + 1 > min ? b + 1 : min;
+	}
+	r = iommu_plan_create(iommu_sys_real(), paths, &p, msg, len);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < cfg->nr_vfio && !r; i++) {
+		const struct skiff_vfio *c = &cfg->vfio[i];
+		struct iommu_dev_desc d = { .name = c->id, .bdf = c->bdf, .root_bus = c->root_bus, .slot = c->slot };
+		char m[IOMMU_ERR_MAX];
+
+		r = iommu_plan_add(p, &d, m, sizeof(m));
+		if (r < 0)
+			snprintf(msg, len, "%s: vfio[%u].bdf: %s", cfg->source, i, m);
+	}
+	if (!r) {
+		char m[IOMMU_ERR_MAX];
+
+		r = iommu_plan_place(p, busy, min, PCI_MAX_ROOT_BUSES, ret_nr_buses, m, sizeof(m));
+		if (r < 0)
+			snprintf(msg, len, "%s: vfio: %s", cfg->source, m);
+	}
+	if (r < 0) {
+		iommu_plan_destroy(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int vm_place_vfio(struct vm *vm, struct vm_error *err)
 {
 	const struct skiff_config *cfg = vm->cfg;
 	struct vm_vfio *vv;
-	char msg[VFIO_ERR_MAX];
+	char msg[VFIO_ERR_MAX + 64];
 
 	if (!cfg->nr_vfio)
 		return 0;
-	if (!vm->pci)
-		return vm_fail(err, true, "%s: vfio[0]: the guest runs with pci=off, so there is no PCIe root bus "
-			       "to put an assigned device on", cfg->source);
 	vv = calloc(1, sizeof(*vv));
 	if (!vv)
 		return vm_fail(err, false, "out of memory");
@@ -77,36 +120,80 @@ int vm_create_vfio(struct vm *vm, struct vm_error *err)
 	vv->vm = vm;
 	pthread_mutex_init(&vv->lock, NULL);
 	vv->map = (struct vfio_map_ops){ slot_map, slot_unmap, vv };
-	/* What is wrong with a device (missing, not bound to vfio-pci, no cdev) before the VM's iommufd. */
-	for (unsigned i = 0; i < cfg->nr_vfio && i < ARRAY_SIZE(vv->dev); i++) {
-		char node[64];
-		int r = vfio_find_cdev(NULL, cfg->vfio[i].bdf, node, sizeof(node), msg, sizeof(msg));
+	if (cfg->nr_vfio > ARRAY_SIZE(vv->dev))
+		return vm_fail(err, true, "%s: vfio: at most %zu devices", cfg->source, ARRAY_SIZE(vv->dev));
+	if (vm_vfio_place(cfg, NULL, &vv->plan, &vv->nr_buses, msg, sizeof(msg)) < 0)
+		return vm_fail(err, true, "%s", msg);
+	return 0;
+}
 
-		if (r)
-			return vm_fail(err, r == -ENODEV || r == -EINVAL, "%s: vfio[%u].bdf: %s", cfg->source, i, msg);
-	}
-	for (unsigned i = 0; i < cfg->nr_vfio && i < ARRAY_SIZE(vv->dev); i++) {
-		const struct skiff_vfio *c = &cfg->vfio[i];
-		unsigned bus = c->root_bus < 0 ? 0 : (unsigned)c->root_bus;
-		int r;
+unsigned vm_vfio_nr_buses(const struct vm *vm)
+{
+	return vm->vfio ? vm->vfio->nr_buses : 0;
+}
 
-		if (bus >= pci_root_nr_buses(vm->pci))
-			return vm_fail(err, true, "%s: vfio[%u].root_bus: root bus %u does not exist (this VM has %u; "
-				       "drives[].root_bus or vfio[].root_bus make more)", cfg->source, i, bus, pci_root_nr_buses(vm->pci));
-		if (!vv->io && vfio_iommu_create(&vm->mem, NULL, &vv->io, msg, sizeof(msg)))
-			return vm_fail(err, false, "vfio[%u] (%s): %s", i, c->id, msg);
-		r = vfio_device_open(vv->io, c->bdf, &vv->dev[i], msg, sizeof(msg));
-		if (r)
-			return vm_fail(err, r == -ENODEV || r == -EINVAL, "%s: vfio[%u].bdf: %s", cfg->source, i, msg);
-		vv->nr = i + 1;
-		r = vfio_pci_create(vv->dev[i], vm->pci, bus, c->slot, &vm->irq.ops, &vv->map, &vv->pci[i], msg,
-				    sizeof(msg));
-		if (r == -EBUSY)
-			return vm_fail(err, true, "%s: vfio[%u].slot: slot %d on root bus %u is already taken by "
-				       "another device", cfg->source, i, c->slot, bus);
-		if (r)
-			return vm_fail(err, r == -ENOSPC, "%s: vfio[%u]: %s", cfg->source, i, msg);
-		log_info("vfio: %s (%s) assigned to the guest", c->bdf, c->id);
+static int plan_attach(void *opaque, uint32_t pt_id)
+{
+	return vfio_device_attach_pt(opaque, pt_id);
+}
+
+/* Open device i and put it where the plan placed it. */
+static int open_one(struct vm *vm, unsigned i, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	const struct skiff_vfio *c = &cfg->vfio[i];
+	struct vm_vfio *vv = vm->vfio;
+	const struct iommu_dev *pd = iommu_plan_dev(vv->plan, i);
+	unsigned bus = iommu_plan_unit(vv->plan, pd->unit)->root_bus;
+	struct iommu_attach_ops at = { plan_attach, NULL };
+	struct pci_root_bus_info bi;
+	char msg[VFIO_ERR_MAX];
+	int r;
+
+	r = vfio_device_open(vv->io, c->bdf, &vv->dev[i], msg, sizeof(msg));
+	if (r)
+		return vm_fail(err, r == -ENODEV || r == -EINVAL, "%s: vfio[%u].bdf: %s", cfg->source, i, msg);
+	vv->nr = i + 1;
+	r = vfio_pci_create(vv->dev[i], vm->pci, bus, (int)pd->slot, &vm->irq.ops, &vv->map, &vv->pci[i], msg,
+			    sizeof(msg));
+	if (r == -EBUSY)
+		return vm_fail(err, true, "%s: vfio[%u].slot: slot %u on root bus %u is already taken by "
+			       "another device", cfg->source, i, pd->slot, bus);
+	if (r)
+		return vm_fail(err, r == -ENOSPC, "%s: vfio[%u]: %s", cfg->source, i, msg);
+	if (pci_root_bus_info(vm->pci, bus, &bi))
+		return vm_fail(err, false, "vfio[%u]: root bus %u vanished", i, bus);
+	at.opaque = vv->dev[i];
+	iommu_plan_bind(vv->plan, i, vfio_device_dev_id(vv->dev[i]), (uint32_t)bi.bus_start << 8 | pd->slot << 3,
+			&at);
+	return 0;
+}
+
+int vm_create_vfio(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	struct vm_vfio *vv = vm->vfio;
+	char msg[IOMMU_ERR_MAX];
+
+	if (!cfg->nr_vfio)
+		return 0;
+	if (!vm->pci)
+		return vm_fail(err, true, "%s: vfio[0]: the guest runs with pci=off, so there is no PCIe root bus "
+			       "to put an assigned device on", cfg->source);
+	if (vfio_iommu_create(&vm->mem, NULL, &vv->io, msg, sizeof(msg)))
+		return vm_fail(err, false, "vfio[0] (%s): %s", cfg->vfio[0].id, msg);
+	for (unsigned i = 0; i < cfg->nr_vfio; i++)
+		if (open_one(vm, i, err))
+			return -1;
+	if (iommu_plan_execute(vv->plan, vfio_iommu_fd(vv->io), vfio_iommu_ioas_id(vv->io), msg, sizeof(msg)))
+		return vm_fail(err, false, "%s", msg);
+	for (unsigned i = 0; i < cfg->nr_vfio; i++) {
+		const struct iommu_dev *d = iommu_plan_dev(vv->plan, i);
+		const struct iommu_unit *u = iommu_plan_unit(vv->plan, d->unit);
+
+		log_info("vfio: %s (%s) assigned to the guest on root bus %u slot %u, behind host IOMMU %s, "
+			 "attached to its %s", cfg->vfio[i].bdf, cfg->vfio[i].id, u->root_bus, d->slot, u->instance,
+			 d->attached == IOMMU_AT_STAGE2 ? "unit's stage-2 HWPT (GPA identity)" : "VM's IOAS");
 	}
 	return 0;
 }
@@ -118,10 +205,11 @@ void vm_destroy_vfio(struct vm *vm)
 
 	if (!vv)
 		return;
-	for (unsigned i = vv->nr; i-- > 0;) {
+	for (unsigned i = vv->nr; i-- > 0;)
 		vfio_pci_destroy(vv->pci[i]);
+	iommu_plan_destroy(vv->plan); /* devices back on the IOAS, then its objects go */
+	for (unsigned i = vv->nr; i-- > 0;)
 		vfio_device_close(vv->dev[i]);
-	}
 	vfio_iommu_destroy(vv->io);
 	pthread_mutex_destroy(&vv->lock);
 	free(vv);

@@ -214,7 +214,11 @@ int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err)
 	if (!boot_args_have(boot_args, "pci=off")) {
 		struct pci_root_cfg rc;
 
-		r = pci_root_cfg_x86(&rc, vm_nr_root_buses(vm->cfg), intx);
+		unsigned n = vm_nr_root_buses(vm->cfg);
+
+		if (vm_vfio_nr_buses(vm) > n)
+			n = vm_vfio_nr_buses(vm);
+		r = pci_root_cfg_x86(&rc, n, intx);
 		if (!r)
 			r = pci_root_create(&rc, &vm->pci);
 		if (r)
