@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# lab-run: none
+# `skiff plan` against L1's real host: a config with the emulated NVMe
+# (behind dmar0, bound to vfio-pci) and a drive. The text plan and the JSON
+# (schema skiff-plan/1) must say: host IOMMU dmar0, type intel-vtd, no
+# vIOMMU (the stage-2 try gave EOPNOTSUPP), root bus 1 (bus 80: two root
+# buses), the NVMe at guest 0000:80:00.0 attached to the IOAS; and the
+# device must be free afterwards (it binds back to nvme). Also: a config
+# whose vfio device pins the drives' bus is refused with exit 2.
+. "$(dirname "$0")/../lib.sh"
+need kernel vmm
+
+if [ "${1:-}" != --in-l1 ]; then
+    scratch=${SKIFF_LAB_SCRATCH:-$LAB_DIR/scratch}
+    mkdir -p "$scratch" || exit 1
+    img=$(mktemp "$scratch/iommu-plan.XXXXXX.img") || exit 1
+    truncate -s 4M "$img"
+    "$LAB_HERE/lab-run" --timeout "${SKIFF_TEST_TIMEOUT:-360}" \
+        --qemu-arg -drive --qemu-arg "file=$img,if=none,id=nv0,format=raw" \
+        --qemu-arg -device --qemu-arg nvme,drive=nv0,serial=deadbeef \
+        -- "$0" --in-l1
+    rc=$?
+    rm -f "$img"
+    [ "$rc" = 0 ] || fail "the L1 part failed (status $rc)"
+    finish
+fi
+
+# ---- in L1 ----
+bdf=
+for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ] && { bdf=${d##*/}; break; }
+done
+[ -n "$bdf" ] || { fail "L1 has no emulated NVMe (1b36:0010)"; finish; }
+[ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
+echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
+echo "$bdf" > /sys/bus/pci/drivers_probe
+ls "/sys/bus/pci/devices/$bdf/vfio-dev/" >/dev/null 2>&1 || { fail "$bdf did not bind to vfio-pci"; finish; }
+
+truncate -s 1M "$WORK/disk.img"
+write_config "$WORK/vm.json" --drive "d0=$WORK/disk.img" \
+    --section "\"vfio\": [{\"id\": \"nvme0\", \"bdf\": \"$bdf\"}]"
+timeout 60 "$SKIFF" plan --config "$WORK/vm.json" > "$WORK/plan.txt" 2> "$WORK/plan.err"
+rc=$?
+sed 's/^/  /' "$WORK/plan.txt" "$WORK/plan.err"
+[ "$rc" = 0 ] || fail "skiff plan exited with $rc"
+want() { grep -qE "$1" "$WORK/plan.txt" || fail "the text plan lacks: $1"; }
+want '^1 assigned device behind 1 host IOMMU, 0 stage-2 page tables$'
+want '^host IOMMU dmar0: intel-vtd \(type 0x1\)'
+want '^  vIOMMU: none$'
+want '^  fallback: the host IOMMU has no nesting \(IOMMU_HWPT_ALLOC with NEST_PARENT gave EOPNOTSUPP\)'
+want '^  root bus 1 \(bus 80\)$'
+want "^    nvme0 \\(host $bdf\\): guest 0000:80:00\\.0, virt_id 0x8000, attached to ioas$"
+grep -q 'iommu: dmar0: the host IOMMU has no nesting' "$WORK/plan.err" || fail "no fallback log line"
+
+timeout 60 "$SKIFF" plan --config "$WORK/vm.json" --json > "$WORK/plan.json" 2>/dev/null || fail "skiff plan --json failed"
+jq -e --arg bdf "$bdf" '
+  .schema == "skiff-plan/1" and (.stage2 | length) == 0 and (.host_iommus | length) == 1 and
+  (.host_iommus[0] | .host_iommu == "dmar0" and .type == "intel-vtd" and .type_id == 1 and
+    .mode == "direct" and .stage2 == null and (.fallback | test("EOPNOTSUPP")) and
+    .root_bus == 1 and .bus_number == 128 and .root_bus_pinned == false and
+    (.devices | length) == 1 and
+    (.devices[0] | .id == "nvme0" and .host_bdf == $bdf and .guest_bdf == "0000:80:00.0" and
+      .virt_id == 32768 and .attach == "ioas" and .vdevice == false))' "$WORK/plan.json" >/dev/null ||
+    { fail "the JSON plan is not the expected one"; cat "$WORK/plan.json"; }
+
+# The device is free again: it binds back to nvme.
+echo > "/sys/bus/pci/devices/$bdf/driver_override"
+echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
+echo "$bdf" > /sys/bus/pci/drivers_probe
+[ "$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/driver")")" = nvme ] &&
+    log "after skiff plan, $bdf binds back to nvme" || fail "$bdf did not bind back to nvme"
+finish
