@@ -66,9 +66,18 @@ struct iommu_sys {
 };
 const struct iommu_sys *iommu_sys_real(void);
 
-/* Attach a device to an IOAS or HWPT (an atomic replace when attached): 0 or -errno. */
+/*
+ * How the plan moves a device: attach to a HWPT (an atomic replace), and
+ * detach (DMA blocked) at teardown. The plan never attaches a device to
+ * the IOAS: a bound device is on the IOAS already (vfio_device_open leaves
+ * it there), and a replace onto the IOAS makes the kernel pick among the
+ * IOAS's automatic domains, which the 7.2 kernel does without checking
+ * the driver (measured in the lab: a mock device handed VT-d's domain
+ * oopses in intel_iommu_attach_device). detach NULL: attach to the IOAS.
+ */
 struct iommu_attach_ops {
 	int (*attach)(void *opaque, uint32_t pt_id);
+	int (*detach)(void *opaque);
 	void *opaque;
 };
 
@@ -82,7 +91,7 @@ enum iommu_unit_mode {
 
 /* How one device is attached. */
 enum iommu_attach_kind {
-	IOMMU_AT_NONE,
+	IOMMU_AT_NONE,           /* detached by the teardown */
 	IOMMU_AT_IOAS,           /* the VM's IOAS (kernel-made paging domain) */
 	IOMMU_AT_STAGE2,         /* the unit's stage-2 HWPT: GPA identity */
 	IOMMU_AT_NESTED,         /* a nested HWPT (iommu_plan_alloc_nested) */
@@ -144,8 +153,8 @@ struct iommu_dev_desc {
 int iommu_plan_create(const struct iommu_sys *sys, const struct iommu_paths *paths, struct iommu_plan **ret,
 		      char *err, size_t errlen) SKIFF_MUST_CHECK;
 /*
- * Undo what execution did (devices back to the IOAS, then every object it
- * made destroyed, leaf first) and free the plan. Call it while the
+ * Undo what execution did (devices it moved detached, then every object
+ * it made destroyed, leaf first) and free the plan. Call it while the
  * devices are still bound (before closing their VFIO fds).
  */
 void iommu_plan_destroy(struct iommu_plan *p);
@@ -165,14 +174,14 @@ int iommu_plan_add(struct iommu_plan *p, const struct iommu_dev_desc *d, char *e
 int iommu_plan_place(struct iommu_plan *p, uint32_t busy, unsigned min_buses, unsigned max_buses,
 		     unsigned *ret_nr_buses, char *err, size_t errlen) SKIFF_MUST_CHECK;
 
-/* The device was opened and bound: its iommufd id, guest RID, how to attach it. */
+/* The device was opened, bound and attached to the IOAS: its iommufd id, guest RID, how to move it. */
 void iommu_plan_bind(struct iommu_plan *p, unsigned i, uint32_t dev_id, uint32_t virt_id,
 		     const struct iommu_attach_ops *at);
 
 /*
  * Build the objects on iommufd (ioas_id: the VM's IOAS; every device
- * bound). On failure everything made is undone and the devices are back
- * on the IOAS as far as the kernel lets them.
+ * bound). On failure everything made is undone (devices moved are
+ * detached).
  */
 int iommu_plan_execute(struct iommu_plan *p, int iommufd, uint32_t ioas_id, char *err, size_t errlen)
 	SKIFF_MUST_CHECK;

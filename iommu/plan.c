@@ -215,15 +215,32 @@ static int dev_attach(struct iommu_dev *d, uint32_t pt_id)
 	return d->at.attach ? d->at.attach(d->at.opaque, pt_id) : -ENODEV;
 }
 
-static int attach_ioas(struct iommu_plan *p, struct iommu_dev *d)
+/* Off the plan's objects: detached (or, without a detach op, onto the IOAS). */
+static int release(struct iommu_plan *p, struct iommu_dev *d)
 {
-	int r = dev_attach(d, p->ioas_id);
+	int r;
 
+	if (d->at.detach) {
+		r = d->at.detach(d->at.opaque);
+		if (!r) {
+			d->attached = IOMMU_AT_NONE;
+			d->pt_id = 0;
+		}
+		return r;
+	}
+	r = dev_attach(d, p->ioas_id);
 	if (!r) {
 		d->attached = IOMMU_AT_IOAS;
 		d->pt_id = p->ioas_id;
 	}
 	return r;
+}
+
+/* The device stays where binding left it: on the IOAS. */
+static void on_ioas(struct iommu_plan *p, struct iommu_dev *d)
+{
+	d->attached = IOMMU_AT_IOAS;
+	d->pt_id = p->ioas_id;
 }
 
 static int alloc_s2(struct iommu_plan *p, const struct iommu_dev *d, uint32_t *ret_id)
@@ -264,7 +281,7 @@ static struct iommu_dev *first_dev(struct iommu_plan *p, unsigned unit)
 /* ---- execution -------------------------------------------------------------------- */
 
 /* A unit's devices go on the IOAS directly; one log line says why. */
-static int go_direct(struct iommu_plan *p, unsigned unit, const char *why, char *err, size_t errlen)
+static int go_direct(struct iommu_plan *p, unsigned unit, const char *why)
 {
 	struct iommu_unit *u = &p->units[unit];
 
@@ -275,14 +292,9 @@ static int go_direct(struct iommu_plan *p, unsigned unit, const char *why, char 
 		 "vIOMMU", u->instance, why);
 	for (unsigned i = 0; i < p->nr_devs; i++) {
 		struct iommu_dev *d = &p->devs[i];
-		int r;
 
-		if (d->unit != unit)
-			continue;
-		r = attach_ioas(p, d);
-		if (r < 0)
-			return iommu_fail(err, errlen, r, "iommu: attaching %s to the VM's I/O address space: %s",
-					  d->name, strerror(-r));
+		if (d->unit == unit)
+			on_ioas(p, d); /* where binding left it: a failed offer changed nothing */
 	}
 	return 0;
 }
@@ -342,7 +354,7 @@ static int share_s2(struct iommu_plan *p, unsigned unit, char *err, size_t errle
 			snprintf(why, sizeof(why), "the host driver offers no %s for it (%s gave %s)",
 				 iommu_viommu_type(u->hw_type) ? "vIOMMU object" : "nesting", offer_name(u),
 				 r == -ENOTTY ? "ENOTTY" : "EOPNOTSUPP");
-			r = go_direct(p, unit, why, err, errlen);
+			r = go_direct(p, unit, why);
 			return r < 0 ? r : 2;
 		}
 		if (r != -EINVAL)
@@ -370,7 +382,7 @@ static int own_s2(struct iommu_plan *p, unsigned unit, char *err, size_t errlen)
 	if (r == -EOPNOTSUPP || r == -ENOTTY) {
 		snprintf(why, sizeof(why), r == -ENOTTY ? "this kernel has no IOMMU_HWPT_ALLOC (iommufd older than "
 			 "6.7)" : "the host IOMMU has no nesting (IOMMU_HWPT_ALLOC with NEST_PARENT gave EOPNOTSUPP)");
-		return go_direct(p, unit, why, err, errlen);
+		return go_direct(p, unit, why);
 	}
 	if (r < 0)
 		return iommu_fail(err, errlen, r, "iommu: %s: allocating a stage-2 page table for %s: %s", u->instance,
@@ -396,7 +408,7 @@ static int own_s2(struct iommu_plan *p, unsigned unit, char *err, size_t errlen)
 		snprintf(why, sizeof(why), "even a stage-2 made for it was refused (%s gave EINVAL)", offer_name(u));
 	else
 		return iommu_fail(err, errlen, r, "iommu: %s: %s: %s", u->instance, offer_name(u), strerror(-r));
-	return go_direct(p, unit, why, err, errlen);
+	return go_direct(p, unit, why);
 }
 
 /* The unit's devices on its stage-2, each with a VDEVICE on a vIOMMU. */
@@ -428,9 +440,11 @@ static int unit_devices(struct iommu_plan *p, unsigned unit, char *err, size_t e
 			continue;
 		r = dev_attach(d, s2);
 		if (r == -EINVAL && u->mode == IOMMU_UNIT_PARENT) {
+			/* the replace failed atomically: the device is still on the IOAS */
 			snprintf(d->why, sizeof(d->why), "its unit's stage-2 was refused for it (attach gave EINVAL)");
 			log_info("iommu: %s: %s; it is attached to the VM's I/O address space directly", d->name, d->why);
-			r = attach_ioas(p, d);
+			on_ioas(p, d);
+			r = 0;
 		} else if (!r) {
 			d->attached = IOMMU_AT_STAGE2;
 			d->pt_id = s2;
@@ -451,7 +465,7 @@ static int exec_unit(struct iommu_plan *p, unsigned unit, char *err, size_t errl
 	if (!iommu_type_nests(u->hw_type)) {
 		snprintf(why, sizeof(why), "skiff has no nesting for host IOMMU type %s (%#x) in this uAPI",
 			 iommu_hw_type_name(u->hw_type), u->hw_type);
-		return go_direct(p, unit, why, err, errlen);
+		return go_direct(p, unit, why);
 	}
 	r = share_s2(p, unit, err, errlen);
 	if (r == 0)
@@ -467,10 +481,10 @@ static void undo(struct iommu_plan *p)
 		struct iommu_dev *d = &p->devs[i];
 
 		if (d->attached == IOMMU_AT_STAGE2 || d->attached == IOMMU_AT_NESTED) {
-			int r = attach_ioas(p, d);
+			int r = release(p, d);
 
 			if (r < 0)
-				log_warn("iommu: moving %s back to the VM's I/O address space: %s", d->name, strerror(-r));
+				log_warn("iommu: taking %s off the plan's page tables: %s", d->name, strerror(-r));
 		}
 	}
 	for (unsigned i = p->nr_devs; i-- > 0;)

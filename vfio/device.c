@@ -407,3 +407,10 @@ int vfio_device_attach_pt(struct vfio_device *dev, uint32_t pt_id)
 
 	return vfio_sys_ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
 }
+
+int vfio_device_detach_pt(struct vfio_device *dev)
+{
+	struct vfio_device_detach_iommufd_pt dt = { .argsz = offsetof(struct vfio_device_detach_iommufd_pt, pasid) };
+
+	return vfio_sys_ioctl(dev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt);
+}

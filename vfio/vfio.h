@@ -64,6 +64,8 @@ uint32_t vfio_iommu_ioas_id(const struct vfio_iommu *io);
 uint32_t vfio_device_dev_id(const struct vfio_device *dev);
 /* VFIO_DEVICE_ATTACH_IOMMUFD_PT to an IOAS or HWPT (an atomic replace): 0 or -errno, nothing logged. */
 int vfio_device_attach_pt(struct vfio_device *dev, uint32_t pt_id) SKIFF_MUST_CHECK;
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT: DMA blocked until the next attach. 0 or -errno. */
+int vfio_device_detach_pt(struct vfio_device *dev) SKIFF_MUST_CHECK;
 
 /* Map / unmap host memory (a device BAR) at a guest-physical address. */
 struct vfio_map_ops {

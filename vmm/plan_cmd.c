@@ -35,6 +35,11 @@ static int attach(void *opaque, uint32_t pt_id)
 	return vfio_device_attach_pt(opaque, pt_id);
 }
 
+static int detach(void *opaque)
+{
+	return vfio_device_detach_pt(opaque);
+}
+
 static void print_empty(bool json)
 {
 	if (json)
@@ -57,7 +62,7 @@ static int execute(const struct skiff_config *cfg, struct iommu_plan *p, struct 
 	for (unsigned i = 0; i < cfg->nr_vfio; i++) {
 		const struct iommu_dev *d = iommu_plan_dev(p, i);
 		unsigned bus = bus_number(c, iommu_plan_unit(p, d->unit)->root_bus);
-		struct iommu_attach_ops at = { attach, NULL };
+		struct iommu_attach_ops at = { attach, detach, NULL };
 
 		r = vfio_device_open(c->io, cfg->vfio[i].bdf, &c->dev[i], msg, sizeof(msg));
 		if (r) {
@@ -98,9 +103,10 @@ static int plan(const struct skiff_config *cfg, bool json)
 		fprintf(stderr, "skiff: plan: %s: vfio: at most %d devices\n", cfg->source, IOMMU_MAX_DEVS);
 		return PLAN_USAGE;
 	}
-	if (vm_vfio_place(cfg, NULL, &p, &nr_buses, msg, sizeof(msg)) < 0) {
+	status = vm_vfio_place(cfg, NULL, &p, &nr_buses, msg, sizeof(msg));
+	if (status < 0) {
 		fprintf(stderr, "skiff: plan: %s\n", msg);
-		return PLAN_USAGE;
+		return status == -ENODEV || status == -EINVAL || status == -ENOSPC ? PLAN_USAGE : PLAN_HOST;
 	}
 	if (pci_root_cfg_x86(&c.rc, nr_buses, (struct irq_line){ 0 }) < 0) {
 		fprintf(stderr, "skiff: plan: %u root buses do not fit the PCIe layout\n", nr_buses);

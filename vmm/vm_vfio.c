@@ -84,9 +84,13 @@ int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *path
 	for (unsigned i = 0; i < cfg->nr_vfio && !r; i++) {
 		const struct skiff_vfio *c = &cfg->vfio[i];
 		struct iommu_dev_desc d = { .name = c->id, .bdf = c->bdf, .root_bus = c->root_bus, .slot = c->slot };
-		char m[IOMMU_ERR_MAX];
+		char m[IOMMU_ERR_MAX], node[64];
+		struct vfio_paths vp = { paths ? paths->sysfs : NULL, paths ? paths->dev : NULL };
 
-		r = iommu_plan_add(p, &d, m, sizeof(m));
+		/* bound to vfio-pci with a cdev first: that message says what to do */
+		r = vfio_find_cdev(&vp, c->bdf, node, sizeof(node), m, sizeof(m));
+		if (!r)
+			r = iommu_plan_add(p, &d, m, sizeof(m));
 		if (r < 0)
 			snprintf(msg, len, "%s: vfio[%u].bdf: %s", cfg->source, i, m);
 	}
@@ -110,6 +114,7 @@ int vm_place_vfio(struct vm *vm, struct vm_error *err)
 	const struct skiff_config *cfg = vm->cfg;
 	struct vm_vfio *vv;
 	char msg[VFIO_ERR_MAX + 64];
+	int r;
 
 	if (!cfg->nr_vfio)
 		return 0;
@@ -122,8 +127,9 @@ int vm_place_vfio(struct vm *vm, struct vm_error *err)
 	vv->map = (struct vfio_map_ops){ slot_map, slot_unmap, vv };
 	if (cfg->nr_vfio > ARRAY_SIZE(vv->dev))
 		return vm_fail(err, true, "%s: vfio: at most %zu devices", cfg->source, ARRAY_SIZE(vv->dev));
-	if (vm_vfio_place(cfg, NULL, &vv->plan, &vv->nr_buses, msg, sizeof(msg)) < 0)
-		return vm_fail(err, true, "%s", msg);
+	r = vm_vfio_place(cfg, NULL, &vv->plan, &vv->nr_buses, msg, sizeof(msg));
+	if (r < 0)
+		return vm_fail(err, r == -ENODEV || r == -EINVAL || r == -ENOSPC, "%s", msg);
 	return 0;
 }
 
@@ -137,6 +143,11 @@ static int plan_attach(void *opaque, uint32_t pt_id)
 	return vfio_device_attach_pt(opaque, pt_id);
 }
 
+static int plan_detach(void *opaque)
+{
+	return vfio_device_detach_pt(opaque);
+}
+
 /* Open device i and put it where the plan placed it. */
 static int open_one(struct vm *vm, unsigned i, struct vm_error *err)
 {
@@ -145,7 +156,7 @@ static int open_one(struct vm *vm, unsigned i, struct vm_error *err)
 	struct vm_vfio *vv = vm->vfio;
 	const struct iommu_dev *pd = iommu_plan_dev(vv->plan, i);
 	unsigned bus = iommu_plan_unit(vv->plan, pd->unit)->root_bus;
-	struct iommu_attach_ops at = { plan_attach, NULL };
+	struct iommu_attach_ops at = { plan_attach, plan_detach, NULL };
 	struct pci_root_bus_info bi;
 	char msg[VFIO_ERR_MAX];
 	int r;

@@ -42,9 +42,14 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * A mock device, and a plain paging HWPT of its own to park it on at
+ * teardown: an explicit HWPT, because a replace onto the IOAS lets the
+ * 7.2 kernel pick VT-d's automatic domain for the mock device (an oops).
+ */
 struct mock {
 	int fd;
-	uint32_t stdev_id, idev_id;
+	uint32_t stdev_id, idev_id, park_id;
 };
 
 static int test_cmd(int fd, struct iommu_test_cmd *c)
@@ -62,9 +67,19 @@ static int mock_attach(void *opaque, uint32_t pt_id)
 	return test_cmd(m->fd, &c);
 }
 
+static int mock_detach(void *opaque)
+{
+	return mock_attach(opaque, ((struct mock *)opaque)->park_id);
+}
+
 static int vfio_attach(void *opaque, uint32_t pt_id)
 {
 	return vfio_device_attach_pt(opaque, pt_id);
+}
+
+static int vfio_detach(void *opaque)
+{
+	return vfio_device_detach_pt(opaque);
 }
 
 static int destroy(int fd, uint32_t id)
@@ -152,7 +167,16 @@ static int run(const char *bdf)
 		r = test_cmd(fd, &c);
 		if (r)
 			snprintf(err, sizeof(err), "IOMMU_TEST_OP_MOCK_DOMAIN: %s", strerror(-r));
-		mk[i] = (struct mock){ fd, c.mock_domain.out_stdev_id, c.mock_domain.out_idev_id };
+		mk[i] = (struct mock){ fd, c.mock_domain.out_stdev_id, c.mock_domain.out_idev_id, 0 };
+		if (!r) {
+			struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = mk[i].idev_id,
+						      .pt_id = vfio_iommu_ioas_id(io) };
+
+			r = iommu_sys_real()->ioctl(NULL, fd, IOMMU_HWPT_ALLOC, &a);
+			mk[i].park_id = a.out_hwpt_id;
+			if (r)
+				snprintf(err, sizeof(err), "a parking HWPT for mock%u: %s", i, strerror(-r));
+		}
 		if (!r)
 			r = iommu_plan_add(p, &d, err, sizeof(err));
 	}
@@ -170,10 +194,10 @@ static int run(const char *bdf)
 	for (unsigned i = 0; i < iommu_plan_nr_devs(p); i++) {
 		const struct iommu_dev *d = iommu_plan_dev(p, i);
 		uint32_t rid = iommu_plan_unit(p, d->unit)->root_bus << 8 | d->slot << 3;
-		struct iommu_attach_ops at = { mock_attach, &mk[i < 2 ? i : 0] };
+		struct iommu_attach_ops at = { mock_attach, mock_detach, &mk[i < 2 ? i : 0] };
 
 		if (i == 2)
-			at = (struct iommu_attach_ops){ vfio_attach, dev };
+			at = (struct iommu_attach_ops){ vfio_attach, vfio_detach, dev };
 		iommu_plan_bind(p, i, i < 2 ? mk[i].idev_id : vfio_device_dev_id(dev), rid, &at);
 	}
 	double t0 = now_ms();
@@ -202,8 +226,10 @@ static int run(const char *bdf)
 		gone &= r == -ENOENT;
 	}
 	check(gone, "after teardown every recorded id gives ENOENT");
-	for (unsigned i = 0; i < 2; i++)
-		check(destroy(fd, mk[i].stdev_id) == 0, "the mock device is free again and goes");
+	for (unsigned i = 0; i < 2; i++) {
+		check(destroy(fd, mk[i].stdev_id) == 0, "the mock device is off the plan's objects and goes");
+		check(destroy(fd, mk[i].park_id) == 0, "then its parking HWPT");
+	}
 	vfio_device_close(dev);
 	vfio_iommu_destroy(io);
 	return failed;

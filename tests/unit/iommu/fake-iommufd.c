@@ -286,7 +286,9 @@ int fake_attach(uint32_t dev_id, uint32_t pt_id)
 		if (parent->kind == FK_VIOMMU && !has_vdevice(dev_id, pt->holds))
 			return -ENOENT;
 		r = pt->inst == d->inst ? 0 : -EINVAL;
-	} else if (pt->kind != FK_IOAS) {
+	} else if (pt->kind == FK_IOAS) {
+		fk.ioas_attaches++;
+	} else {
 		r = -EINVAL;
 	}
 	if (r)
@@ -295,6 +297,21 @@ int fake_attach(uint32_t dev_id, uint32_t pt_id)
 		fk.obj[d->pt].users--;
 	d->pt = pt_id;
 	pt->users++;
+	return 0;
+}
+
+int fake_detach(uint32_t dev_id)
+{
+	struct fake_obj *d = get(dev_id, FK_DEVICE);
+	int r = injected(FOP_ATTACH);
+
+	if (r)
+		return r;
+	if (!d)
+		return -ENOENT;
+	if (d->pt)
+		fk.obj[d->pt].users--;
+	d->pt = 0;
 	return 0;
 }
 

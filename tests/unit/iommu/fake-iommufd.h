@@ -62,6 +62,7 @@ struct fake_iommufd {
 	unsigned force_at[FOP_N];
 	unsigned n[FOP_N];                 /* calls per kind */
 	bool hazard;
+	unsigned ioas_attaches;             /* attaches onto an IOAS (the plan must make none) */
 	int failed_op;                     /* the op fail_nth hit, -1: none */
 	int fd;                            /* the eventfd standing in for /dev/iommu */
 };
@@ -73,8 +74,9 @@ void fake_reset(void);
 int fake_add_inst(const char *name, uint32_t hw_type, bool nesting, bool viommu_obj, int s2_key);
 uint32_t fake_ioas(void);
 uint32_t fake_device(int inst);
-/* VFIO_DEVICE_ATTACH_IOMMUFD_PT for a fake device. */
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH for a fake device (both count as FOP_ATTACH). */
 int fake_attach(uint32_t dev_id, uint32_t pt_id);
+int fake_detach(uint32_t dev_id);
 /* Objects other than IOAS and devices. */
 unsigned fake_live_objects(void);
 bool fake_exists(uint32_t id);

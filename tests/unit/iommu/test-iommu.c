@@ -111,6 +111,11 @@ static int attach_cb(void *opaque, uint32_t pt_id)
 	return fake_attach(*(uint32_t *)opaque, pt_id);
 }
 
+static int detach_cb(void *opaque)
+{
+	return fake_detach(*(uint32_t *)opaque);
+}
+
 struct run {
 	struct iommu_plan *p;
 	uint32_t ioas;
@@ -143,10 +148,11 @@ static void setup(struct run *rn, struct tdev *t, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		const struct iommu_dev *d = iommu_plan_dev(rn->p, i);
 		const struct iommu_unit *u = iommu_plan_unit(rn->p, d->unit);
-		struct iommu_attach_ops at = { attach_cb, &t[i].dev_id };
+		struct iommu_attach_ops at = { attach_cb, detach_cb, &t[i].dev_id };
 
 		t[i].dev_id = fake_device(t[i].inst);
 		CHECK_EQ(fake_attach(t[i].dev_id, rn->ioas), 0); /* as vfio_device_open leaves it */
+		fk.ioas_attaches = 0;
 		iommu_plan_bind(rn->p, i, t[i].dev_id, (u->root_bus * 0x20) << 8 | d->slot << 3, &at);
 	}
 	memset(fk.n, 0, sizeof(fk.n)); /* count the plan's calls only */
@@ -160,15 +166,16 @@ static int execute(struct run *rn)
 	return rn->r;
 }
 
+/* Every device off the plan's objects: detached, or still on the IOAS. */
 static bool all_on_ioas(const struct tdev *t, unsigned n, uint32_t ioas)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (fk.obj[t[i].dev_id].pt != ioas)
+		if (fk.obj[t[i].dev_id].pt != ioas && fk.obj[t[i].dev_id].pt != 0)
 			return false;
-	return true;
+	return fk.ioas_attaches == 0;
 }
 
-/* Destroy the plan: zero objects left, every device back on the IOAS, ids give ENOENT. */
+/* Destroy the plan: zero objects left, every device off them, ids give ENOENT, no IOAS attach. */
 static void teardown(struct run *rn, struct tdev *t, unsigned n)
 {
 	uint32_t ids[64];
@@ -476,6 +483,9 @@ static void test_fallbacks(void)
 		CHECK_EQ(fake_live_objects(), 0); /* a stage-2 that found no use is gone */
 		CHECK_EQ(iommu_plan_nr_s2(rn.p), 0);
 		CHECK(all_on_ioas(t, 2, rn.ioas));
+		CHECK_EQ(fk.obj[t[0].dev_id].pt, rn.ioas);
+		CHECK_EQ(fk.obj[t[1].dev_id].pt, rn.ioas);
+		CHECK_MSG(fk.n[FOP_ATTACH] == 0, "%s: the devices stay where they are", cases[c].what);
 		CHECK_EQ(iommu_plan_dev(rn.p, 1)->attached, IOMMU_AT_IOAS);
 		CHECK_EQ(iommu_plan_alloc_nested(rn.p, 0, 1, "", 1, rn.err, sizeof(rn.err)), -EINVAL);
 		teardown(&rn, t, 2);
