@@ -342,10 +342,13 @@ static int share_s2(struct iommu_plan *p, unsigned unit, char *err, size_t errle
 			continue; /* never across driver types */
 		r = offer_s2(p, unit, s);
 		if (!r) {
+			char other[IOMMU_NAME_MAX];
+
+			memcpy(other, p->units[p->s2[s].first_unit].instance, sizeof(other));
 			u->s2 = (int)s;
 			p->s2[s].nr_units++;
 			snprintf(u->why, sizeof(u->why), "shares stage-2 #%u with %s (same driver type; the kernel "
-				 "accepted it)", s, p->units[p->s2[s].first_unit].instance);
+				 "accepted it)", s, other);
 			return 1;
 		}
 		if (r == -ENOTTY || r == -EOPNOTSUPP) {
