@@ -67,13 +67,14 @@ static void slot_unmap(void *opaque, int slot)
 int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *paths, struct iommu_plan **ret,
 		  unsigned *ret_nr_buses, char *msg, size_t len)
 {
-	uint32_t busy = 1; /* bus 0: virtio-rng, the console and unpinned drives */
+	uint32_t busy = 1; /* bus 0: virtio-rng, vsock, the console, unpinned drives and NICs */
 	unsigned min = 1;
 	struct iommu_plan *p;
 	int r;
 
-	for (unsigned i = 0; i < cfg->nr_drives; i++) {
-		unsigned b = cfg->drives[i].root_bus < 0 ? 0 : (unsigned)cfg->drives[i].root_bus;
+	for (unsigned i = 0; i < cfg->nr_drives + cfg->nr_net; i++) {
+		int pin = i < cfg->nr_drives ? cfg->drives[i].root_bus : cfg->net[i - cfg->nr_drives].root_bus;
+		unsigned b = pin < 0 ? 0 : (unsigned)pin;
 
 		busy |= 1u << b;
 		min = b + 1 > min ? b + 1 : min;
