@@ -137,78 +137,51 @@ static void nest(struct iommu_plan *p, int fd)
 	check(destroy(fd, iommu_plan_s2(p, 0)->hwpt_id) == -EBUSY, "the stage-2 in use cannot be destroyed (EBUSY)");
 }
 
-static int run(const char *bdf)
+/* A mock device on the IOAS (IOMMU_TEST_OP_MOCK_DOMAIN), its parking HWPT, and its plan entry. */
+static int add_mock(struct iommu_plan *p, struct vfio_iommu *io, unsigned i, struct mock *m, char *err,
+		    size_t errlen)
 {
-	struct gmem none = { .memfd = -1 };
-	struct vfio_iommu *io = NULL;
-	struct vfio_device *dev = NULL;
-	struct iommu_plan *p = NULL;
-	struct mock mk[2];
-	char err[VFIO_ERR_MAX];
-	uint32_t ids[64];
-	unsigned nr_buses, nr_ids;
-	int fd, r;
+	int fd = vfio_iommu_fd(io);
+	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = vfio_iommu_ioas_id(io) };
+	struct iommu_dev_desc d = { i ? "mock1" : "mock0", NULL, MOCK_INSTANCE, -1, -1 };
+	int r = test_cmd(fd, &c);
 
-	if (vfio_iommu_create(&none, NULL, &io, err, sizeof(err))) {
-		printf("FATAL: %s\n", err);
-		return 1;
-	}
-	fd = vfio_iommu_fd(io);
-	if (bdf && vfio_device_open(io, bdf, &dev, err, sizeof(err))) {
-		printf("FATAL: %s\n", err);
-		vfio_iommu_destroy(io);
-		return 1;
-	}
-	r = iommu_plan_create(iommu_sys_real(), NULL, &p, err, sizeof(err));
-	for (unsigned i = 0; !r && i < 2; i++) {
-		struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = vfio_iommu_ioas_id(io) };
-		struct iommu_dev_desc d = { i ? "mock1" : "mock0", NULL, MOCK_INSTANCE, -1, -1 };
-
-		r = test_cmd(fd, &c);
-		if (r)
-			snprintf(err, sizeof(err), "IOMMU_TEST_OP_MOCK_DOMAIN: %s", strerror(-r));
-		mk[i] = (struct mock){ fd, c.mock_domain.out_stdev_id, c.mock_domain.out_idev_id, 0 };
-		if (!r) {
-			struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = mk[i].idev_id,
-						      .pt_id = vfio_iommu_ioas_id(io) };
-
-			r = iommu_sys_real()->ioctl(NULL, fd, IOMMU_HWPT_ALLOC, &a);
-			mk[i].park_id = a.out_hwpt_id;
-			if (r)
-				snprintf(err, sizeof(err), "a parking HWPT for mock%u: %s", i, strerror(-r));
-		}
-		if (!r)
-			r = iommu_plan_add(p, &d, err, sizeof(err));
-	}
-	if (!r && bdf) {
-		struct iommu_dev_desc d = { "nvme0", bdf, NULL, -1, -1 };
-
-		r = iommu_plan_add(p, &d, err, sizeof(err));
-	}
-	if (!r)
-		r = iommu_plan_place(p, 1, 1, 8, &nr_buses, err, sizeof(err));
 	if (r) {
-		printf("FATAL: %s\n", err);
-		return 1;
+		snprintf(err, errlen, "IOMMU_TEST_OP_MOCK_DOMAIN: %s", strerror(-r));
+		return r;
 	}
+	*m = (struct mock){ fd, c.mock_domain.out_stdev_id, c.mock_domain.out_idev_id, 0 };
+	struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = m->idev_id, .pt_id = vfio_iommu_ioas_id(io) };
+	r = iommu_sys_real()->ioctl(NULL, fd, IOMMU_HWPT_ALLOC, &a);
+	if (r) {
+		snprintf(err, errlen, "a parking HWPT for mock%u: %s", i, strerror(-r));
+		return r;
+	}
+	m->park_id = a.out_hwpt_id;
+	return iommu_plan_add(p, &d, err, errlen);
+}
+
+static void bind_all(struct iommu_plan *p, struct mock *mk, struct vfio_device *dev)
+{
 	for (unsigned i = 0; i < iommu_plan_nr_devs(p); i++) {
 		const struct iommu_dev *d = iommu_plan_dev(p, i);
 		uint32_t rid = iommu_plan_unit(p, d->unit)->root_bus << 8 | d->slot << 3;
-		struct iommu_attach_ops at = { mock_attach, mock_detach, &mk[i < 2 ? i : 0] };
+		struct iommu_attach_ops at = { vfio_attach, vfio_detach, dev };
 
-		if (i == 2)
-			at = (struct iommu_attach_ops){ vfio_attach, vfio_detach, dev };
+		if (i < 2)
+			at = (struct iommu_attach_ops){ mock_attach, mock_detach, &mk[i] };
 		iommu_plan_bind(p, i, i < 2 ? mk[i].idev_id : vfio_device_dev_id(dev), rid, &at);
 	}
-	double t0 = now_ms();
-	r = iommu_plan_execute(p, fd, vfio_iommu_ioas_id(io), err, sizeof(err));
-	printf("MEASURE plan_execute_ms=%.3f\n", now_ms() - t0);
-	check(r == 0, r ? err : "the plan executed");
-	if (!r) {
-		iommu_plan_print(p, stdout, false, NULL, NULL);
-		check_plan(p, bdf != NULL);
-		nest(p, fd);
-	}
+}
+
+/* Tear the plan down; then every id it recorded gives ENOENT and the mock devices are free. */
+static void teardown(struct iommu_plan *p, int fd, const struct mock *mk)
+{
+	uint32_t ids[64];
+	unsigned nr_ids;
+	double t0;
+	int r;
+
 	nr_ids = iommu_plan_object_ids(p, ids, 64);
 	printf("recorded object ids:");
 	for (unsigned i = 0; i < nr_ids && i < 64; i++)
@@ -230,6 +203,55 @@ static int run(const char *bdf)
 		check(destroy(fd, mk[i].stdev_id) == 0, "the mock device is off the plan's objects and goes");
 		check(destroy(fd, mk[i].park_id) == 0, "then its parking HWPT");
 	}
+}
+
+static int run(const char *bdf)
+{
+	struct gmem none = { .memfd = -1 };
+	struct vfio_iommu *io = NULL;
+	struct vfio_device *dev = NULL;
+	struct iommu_plan *p = NULL;
+	struct mock mk[2];
+	char err[VFIO_ERR_MAX];
+	unsigned nr_buses;
+	int fd, r;
+	double t0;
+
+	if (vfio_iommu_create(&none, NULL, &io, err, sizeof(err))) {
+		printf("FATAL: %s\n", err);
+		return 1;
+	}
+	fd = vfio_iommu_fd(io);
+	if (bdf && vfio_device_open(io, bdf, &dev, err, sizeof(err))) {
+		printf("FATAL: %s\n", err);
+		vfio_iommu_destroy(io);
+		return 1;
+	}
+	r = iommu_plan_create(iommu_sys_real(), NULL, &p, err, sizeof(err));
+	for (unsigned i = 0; !r && i < 2; i++)
+		r = add_mock(p, io, i, &mk[i], err, sizeof(err));
+	if (!r && bdf) {
+		struct iommu_dev_desc d = { "nvme0", bdf, NULL, -1, -1 };
+
+		r = iommu_plan_add(p, &d, err, sizeof(err));
+	}
+	if (!r)
+		r = iommu_plan_place(p, 1, 1, 8, &nr_buses, err, sizeof(err));
+	if (r) {
+		printf("FATAL: %s\n", err);
+		return 1;
+	}
+	bind_all(p, mk, dev);
+	t0 = now_ms();
+	r = iommu_plan_execute(p, fd, vfio_iommu_ioas_id(io), err, sizeof(err));
+	printf("MEASURE plan_execute_ms=%.3f\n", now_ms() - t0);
+	check(r == 0, r ? err : "the plan executed");
+	if (!r) {
+		iommu_plan_print(p, stdout, false, NULL, NULL);
+		check_plan(p, bdf != NULL);
+		nest(p, fd);
+	}
+	teardown(p, fd, mk);
 	vfio_device_close(dev);
 	vfio_iommu_destroy(io);
 	return failed;
