@@ -394,10 +394,14 @@ static int own_s2(struct iommu_plan *p, unsigned unit, char *err, size_t errlen)
 	p->nr_s2++;
 	r = offer_s2(p, unit, p->nr_s2 - 1);
 	if (!r) {
+		bool refused = false;
+
+		for (unsigned s = 0; s + 1 < p->nr_s2; s++)
+			refused |= p->s2[s].hw_type == u->hw_type;
 		u->s2 = (int)p->nr_s2 - 1;
 		p->s2[p->nr_s2 - 1].nr_units = 1;
-		snprintf(u->why, sizeof(u->why), "stage-2 #%u of its own (%s)", p->nr_s2 - 1,
-			 p->nr_s2 > 1 ? "no earlier stage-2 of its driver type was accepted" : "the first one");
+		snprintf(u->why, sizeof(u->why), "stage-2 #%u of its own (%s)", p->nr_s2 - 1, refused ?
+			 "the kernel refused the earlier ones of its driver type" : "the first of its driver type");
 		return 1;
 	}
 	p->nr_s2--;

@@ -355,7 +355,8 @@ static void test_share_incompatible(void)
 	CHECK_EQ(unit_of(&rn, 0)->s2, 0);
 	CHECK_EQ(unit_of(&rn, 1)->s2, 1);
 	CHECK_EQ(unit_of(&rn, 2)->s2, 1); /* the second stage-2 fits the third */
-	CHECK(strstr(unit_of(&rn, 1)->why, "of its own"));
+	CHECK(strstr(unit_of(&rn, 1)->why, "of its own (the kernel refused the earlier ones"));
+	CHECK(strstr(unit_of(&rn, 0)->why, "of its own (the first of its driver type)"));
 	CHECK_EQ(count_lines("refused stage-2 #0"), 2);
 	teardown(&rn, t, 3);
 }
