@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pci.h"
@@ -107,6 +108,7 @@ struct virtio_pci {
 	uint8_t isr;
 	uint16_t cfg_cap;             /* offset of the PCI_CFG access capability */
 	uint64_t notify_base;         /* absolute address with ioeventfds, or PCI_BAR_UNMAPPED */
+	bool resetting;               /* atomic: a device reset (it joins the device's worker) is under way */
 };
 
 static struct virtio_pci *vp_of(struct pci_func *f)
@@ -165,9 +167,34 @@ static void vp_bar_moved(struct pci_func *f, unsigned bar, uint64_t old_addr, ui
 
 /* ---- interrupts -------------------------------------------------------------- */
 
+/*
+ * Take the function's lock from a device worker. A device reset runs under
+ * that lock and waits for the worker to stop; a worker waiting for the lock
+ * meanwhile would never stop. So wait in short steps and give up once a
+ * reset is under way: an interrupt for a device being reset is moot.
+ */
+static bool vp_lock_from_worker(struct virtio_pci *vp)
+{
+	for (;;) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 1000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		if (pthread_mutex_timedlock(&vp->func.lock, &t) == 0)
+			return true;
+		if (__atomic_load_n(&vp->resetting, __ATOMIC_ACQUIRE))
+			return false;
+	}
+}
+
 static void vp_signal(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
 {
-	pthread_mutex_lock(&vp->func.lock);
+	if (!vp_lock_from_worker(vp))
+		return;
 	if (pci_msix_enabled(&vp->func)) {
 		if (vector != VIRTIO_PCI_NO_VECTOR)
 			pci_msix_fire(&vp->func, vector);
@@ -203,7 +230,9 @@ static const struct virtio_transport_ops vp_transport_ops = {
 /* Reset by the driver (status 0), at creation and at teardown. */
 static void vp_reset(struct virtio_pci *vp)
 {
+	__atomic_store_n(&vp->resetting, true, __ATOMIC_RELEASE);
 	virtio_device_reset(vp->vdev); /* queues' msix_vector become NO_VECTOR */
+	__atomic_store_n(&vp->resetting, false, __ATOMIC_RELEASE);
 	vp->dfselect = vp->gfselect = 0;
 	vp->queue_select = 0;
 	vp->config_vector = VIRTIO_PCI_NO_VECTOR;

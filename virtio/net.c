@@ -499,7 +499,10 @@ static int net_open_taps(struct net_dev *n, const struct virtio_net_params *p, c
 		bool created = false;
 		int r = net_tap_open(p->tap_name, n->max_pairs > 1, &n->pairs[i].tap, &created);
 
-		if (r == -EPERM || r == -EACCES) {
+		if ((r == -EPERM || r == -EACCES) && access("/dev/net/tun", R_OK | W_OK) < 0) {
+			snprintf(err, errlen, "may not open /dev/net/tun (%s), so no tap at all, %s included",
+				 strerror(errno), p->tap_name);
+		} else if (r == -EPERM || r == -EACCES) {
 			snprintf(err, errlen, "may not open tap %s (%s): skiff needs CAP_NET_ADMIN, or the tap "
 				 "must be created for skiff's user (ip tuntap add %s mode tap user ...)",
 				 p->tap_name, strerror(-r), p->tap_name);

@@ -28,8 +28,9 @@ expect_error() {
 nif() { printf '"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "%s"%s}]' "$1" "${2:-}"; }
 
 write_config "$WORK/tap-perm.json" --section "$(nif sktap9)"
-# nobody needs /dev/kvm to get as far as the devices; L1's devtmpfs is its own
-chmod 666 /dev/kvm
+# nobody needs /dev/kvm to get as far as the devices, and /dev/net/tun so
+# that it is the tap itself that refuses; L1's devtmpfs is its own
+chmod 666 /dev/kvm /dev/net/tun
 chmod 755 "$WORK"; chmod 644 "$WORK/tap-perm.json"
 expect_error tap-perm 'network-interfaces\[0\]\.host_dev_name: may not open tap sktap9' \
     setpriv --reuid=65534 --regid=65534 --clear-groups

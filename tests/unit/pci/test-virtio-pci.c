@@ -4,6 +4,9 @@
  * configuration, notifications, interrupts and the PCI_CFG window against
  * a trivial fake virtio device.
  */
+#include <pthread.h>
+#include <unistd.h>
+
 #include "ptest.h"
 #include "virtio.h"
 
@@ -373,9 +376,98 @@ static void test_virtio_pci_activate_fail_and_cfg_cap(void)
 	vp_env_destroy(&e);
 }
 
+/*
+ * A device whose worker signals used buffers all the time, and whose reset
+ * (run by the transport under the function's lock) stops and joins that
+ * worker, as virtio-blk, -net and -vsock do. The reset waits a little
+ * first so that the worker is sure to be waiting for the lock: the
+ * transport must let it go instead of deadlocking.
+ */
+struct sig_dev {
+	struct fake_vdev fv;
+	pthread_t thread;
+	bool stop;
+	unsigned long signals;
+};
+
+static void *sig_worker(void *arg)
+{
+	struct sig_dev *d = arg;
+
+	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		virtio_signal_used(&d->fv.vdev, 0);
+		d->signals++;
+	}
+	return NULL;
+}
+
+static int sig_activate(struct virtio_device *vdev)
+{
+	struct sig_dev *d = vdev->priv;
+
+	d->stop = false;
+	return -pthread_create(&d->thread, NULL, sig_worker, d);
+}
+
+static void sig_reset(struct virtio_device *vdev)
+{
+	struct sig_dev *d = vdev->priv;
+
+	usleep(20000);
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
+	pthread_join(d->thread, NULL);
+	d->fv.resets++;
+}
+
+static const struct virtio_device_ops sig_ops = {
+	fv_features, fv_read_config, fv_write_config, sig_activate, sig_reset, fv_destroy,
+};
+
+static void test_virtio_pci_reset_vs_worker_signal(void)
+{
+	static struct sig_dev d;
+	struct vp_env e;
+
+	alarm(20);  /* a deadlock fails the test instead of hanging it */
+	CHECK(!vp_env_init(&e, 1));
+	/* vp_env_init attached e.fv; attach ours instead. */
+	virtio_pci_destroy(e.vp);
+	fake_vdev_init(&d.fv, 1);
+	d.fv.vdev.ops = &sig_ops;
+	d.fv.vdev.priv = &d;
+	CHECK(!virtio_pci_create(e.root, 1, 6, &d.fv.vdev, &e.irq, &e.vp));
+	e.f = virtio_pci_func(e.vp);
+	e.nw = pci_root_windows(e.root, e.w);
+	e.bar = pci_func_bar_addr(e.f, 0);
+	cfg_wr(e.f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	for (int round = 0; round < 3; round++) {
+		drv_status(&e, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+		com_wr(&e, 0x08, 1, 4);
+		com_wr(&e, 0x0c, 1, 4);  /* VERSION_1 */
+		drv_status(&e, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+		drv_status(&e, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+			       VIRTIO_STATUS_DRIVER_OK);
+		CHECK(d.fv.vdev.active);
+		usleep(5000);
+		drv_status(&e, 0);  /* the driver resets the device while its worker signals */
+		CHECK_EQ(d.fv.resets, (unsigned)round + 1);
+	}
+	CHECK(d.signals > 0);
+	/* Teardown resets under the lock too, with the worker running. */
+	drv_status(&e, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	com_wr(&e, 0x08, 1, 4);
+	com_wr(&e, 0x0c, 1, 4);
+	drv_status(&e, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+		       VIRTIO_STATUS_DRIVER_OK);
+	vp_env_destroy(&e);
+	CHECK_EQ(d.fv.resets, 4);
+	alarm(0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
+	test_virtio_pci_reset_vs_worker_signal();
 	test_virtio_pci_header();
 	test_virtio_pci_common();
 	test_virtio_pci_activate_fail_and_cfg_cap();
