@@ -183,8 +183,16 @@ int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, 
 		}
 	if (d)
 		closedir(d);
-	if (node[0])
-		return 0;
+	/*
+	 * Linux 6.1-6.5 list vfio-dev/vfioN without a character device; only
+	 * CONFIG_VFIO_DEVICE_CDEV gives it a "dev" (major:minor) attribute.
+	 */
+	if (node[0]) {
+		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev/%s/dev", sys, bdf, node);
+		if (stat(path, &st) == 0)
+			return 0;
+		node[0] = '\0';
+	}
 	/* No cdev: a kernel without CONFIG_VFIO_DEVICE_CDEV, often without iommufd as well. */
 	snprintf(path, sizeof(path), "%s/iommu", dev_root(paths));
 	if (stat(path, &st) < 0)

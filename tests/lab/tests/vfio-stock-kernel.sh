@@ -5,8 +5,9 @@
 # unpacked by tests/lab/stock-kernel; KVM from its kvm-amd module), with an
 # e1000e that L1 leaves without a driver. skiff must say (1) that the
 # function is not bound to vfio-pci, and (2), once it is bound to vfio-pci
-# (a legacy VFIO group, no cdev), that this kernel has neither the VFIO
-# cdev nor /dev/iommu and which options to build it with. Runs its own
+# (a legacy VFIO group; sysfs lists vfio-dev/vfioN but, before Linux 6.6,
+# without a character device), that this kernel has neither the VFIO cdev
+# nor /dev/iommu and which options to build it with. Runs its own
 # lab-run (another L1 kernel), hence "none" above.
 . "$(dirname "$0")/../lib.sh"
 need kernel vmm
@@ -47,7 +48,7 @@ echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
 echo "$bdf" > /sys/bus/pci/drivers_probe
 drv=$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/driver")" 2>/dev/null)
 [ "$drv" = vfio-pci ] || { fail "$bdf did not bind to vfio-pci (driver: ${drv:-none})"; finish; }
-log "$bdf bound to vfio-pci: group /dev/vfio/$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/iommu_group")"), vfio-dev/ $([ -d "/sys/bus/pci/devices/$bdf/vfio-dev" ] && echo present || echo absent)"
+log "$bdf bound to vfio-pci: group /dev/vfio/$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/iommu_group")"), sysfs vfio-dev/: $(ls "/sys/bus/pci/devices/$bdf/vfio-dev" 2>/dev/null | tr '\n' ' '), /dev/vfio/devices/: $(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')"
 run_vm "$WORK/vm.json"
 expect_rc 1
 expect_line "vfio\\[0\\]\\.bdf: PCI device $bdf is bound to vfio-pci but has no VFIO device cdev, and there is no /dev/iommu: this kernel has neither the VFIO cdev nor iommufd \\(build it with CONFIG_IOMMUFD=y and CONFIG_VFIO_DEVICE_CDEV=y; skiff does not use VFIO groups\\)" \

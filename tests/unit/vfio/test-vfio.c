@@ -61,6 +61,8 @@ static void make_host(const char *driver, bool cdev, bool iommu)
 	}
 	if (cdev) {
 		mkdirs("%s/bus/pci/devices/" BDF "/vfio-dev/vfio0", sysdir);
+		snprintf(p, sizeof(p), "%s/bus/pci/devices/" BDF "/vfio-dev/vfio0/dev", sysdir);
+		put_file(p);
 		snprintf(p, sizeof(p), "%s/vfio/devices/vfio0", devdir);
 		put_file(p);
 	}
@@ -211,6 +213,13 @@ static void test_messages(void)
 	CHECK(!strcmp(err, "PCI device " BDF " is bound to vfio-pci but has no VFIO device cdev: this kernel "
 			   "lacks CONFIG_VFIO_DEVICE_CDEV (skiff uses /dev/vfio/devices/vfioN and iommufd, not "
 			   "VFIO groups)"));
+
+	/* Linux 6.1-6.5: vfio-dev/vfio0 in sysfs, but no character device (no "dev"). */
+	make_host("vfio-pci", false, true);
+	mkdirs("%s/bus/pci/devices/" BDF "/vfio-dev/vfio0", sysdir);
+	CHECK_EQ(vfio_find_cdev(&paths, BDF, node, sizeof(node), err, sizeof(err)), -EOPNOTSUPP);
+	CHECK_MSG(strstr(err, "has no VFIO device cdev: this kernel lacks CONFIG_VFIO_DEVICE_CDEV") != NULL,
+		  "got: %s", err);
 
 	/* Neither cdev nor /dev/iommu (Debian's own kernels): one message names both options. */
 	make_host("vfio-pci", false, false);
