@@ -425,6 +425,23 @@ static void test_mixed_types(void)
 	CHECK_EQ(iommu_plan_alloc_nested(rn.p, 0, IOMMU_HWPT_DATA_VTD_S1, &iotlb, sizeof(iotlb), rn.err,
 					 sizeof(rn.err)), -EOPNOTSUPP);
 	CHECK(strstr(rn.err, "nested HWPT"));
+	/* guest table data the driver refuses (SMMUv3: disallowed STE bits) is EIO; the old nesting stays */
+	old = iommu_plan_dev(rn.p, 0)->nested_id;
+	fk.force[FOP_HWPT_ALLOC] = EIO;
+	fk.force_at[FOP_HWPT_ALLOC] = fk.n[FOP_HWPT_ALLOC] + 1;
+	CHECK_EQ(iommu_plan_alloc_nested(rn.p, 0, IOMMU_HWPT_DATA_SELFTEST_ID, &iotlb, sizeof(iotlb), rn.err,
+					 sizeof(rn.err)), -EIO);
+	CHECK(strstr(rn.err, "Input/output error"));
+	CHECK_EQ(iommu_plan_dev(rn.p, 0)->nested_id, old);
+	CHECK_EQ(fk.obj[t[0].dev_id].pt, old);
+	/* a failed attach to the new nested HWPT destroys it and keeps the old one */
+	fk.force[FOP_ATTACH] = ENOMEM;
+	fk.force_at[FOP_ATTACH] = fk.n[FOP_ATTACH] + 1;
+	unsigned live = fake_live_objects();
+	CHECK_EQ(iommu_plan_alloc_nested(rn.p, 0, IOMMU_HWPT_DATA_SELFTEST_ID, &iotlb, sizeof(iotlb), rn.err,
+					 sizeof(rn.err)), -ENOMEM);
+	CHECK_EQ(fake_live_objects(), live);
+	CHECK_EQ(fk.obj[t[0].dev_id].pt, old);
 	/* the JSON and text forms name everything */
 	char *buf = NULL;
 	size_t len = 0;
