@@ -119,6 +119,10 @@ int vm_place_vfio(struct vm *vm, struct vm_error *err)
 
 	if (!cfg->nr_vfio)
 		return 0;
+	/* Before the devices' own checks: with pci=off there is nowhere to put them. */
+	if (cfg->boot_args && boot_args_have(cfg->boot_args, "pci=off"))
+		return vm_fail(err, true, "%s: vfio[0]: the guest runs with pci=off, so there is no PCIe root bus "
+			       "to put an assigned device on", cfg->source);
 	vv = calloc(1, sizeof(*vv));
 	if (!vv)
 		return vm_fail(err, false, "out of memory");
