@@ -129,6 +129,11 @@ static void cpuid_clear(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index, int r
 
 #define BIT(n) (1u << (n))
 
+void cpuid_hide_tsc_deadline(struct kvm_cpuid2 *c)
+{
+	cpuid_clear(c, 1, 0, ECX, BIT(24));
+}
+
 void cpuid_hide_xsave(struct kvm_cpuid2 *c)
 {
 	/* XSAVE, OSXSAVE and everything whose state only XSAVE can hold. */

@@ -159,6 +159,16 @@ int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
 	return xioctl(vcpu_fd, KVM_SET_MSRS, msrs);
 }
 
+int kvm_get_msrs(int vcpu_fd, struct kvm_msrs *msrs)
+{
+	return xioctl(vcpu_fd, KVM_GET_MSRS, msrs);
+}
+
+int kvm_vcpu_tsc_khz(int vcpu_fd)
+{
+	return xioctl(vcpu_fd, KVM_GET_TSC_KHZ, NULL);
+}
+
 int kvm_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic)
 {
 	return xioctl(vcpu_fd, KVM_GET_LAPIC, lapic);

@@ -31,6 +31,10 @@ int kvm_get_sregs(int vcpu_fd, struct kvm_sregs *sregs);
 int kvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs);
 int kvm_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu);
 int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs);
+/* Returns the number of MSRs read (as KVM does), or -errno. */
+int kvm_get_msrs(int vcpu_fd, struct kvm_msrs *msrs);
+/* The vCPU's TSC frequency in kHz, or -errno. */
+int kvm_vcpu_tsc_khz(int vcpu_fd);
 int kvm_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic);
 int kvm_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic);
 int kvm_get_xcrs(int vcpu_fd, struct kvm_xcrs *xcrs);

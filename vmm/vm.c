@@ -73,18 +73,27 @@ static void unmap_file(struct mapped_file *f)
 	f->data = NULL;
 }
 
-/* Hide XSAVE from the guest when KVM cannot follow its XCR0 (see xsave_probe.c). */
-static int vm_check_xsave(struct vm *vm, struct vm_error *err)
+/*
+ * Hide what KVM cannot follow on this host (see xsave_probe.c): XSAVE when
+ * it misses the guest's XCR0, the TSC-deadline timer when the guest's TSC
+ * is not the one KVM converts deadlines with.
+ */
+static int vm_probe_kvm(struct vm *vm, struct vm_error *err)
 {
-	bool seen = true;
-	int r = kvm_probe_xsetbv_seen(vm->kvm_fd, vm->cpuid, vm->run_size, &seen);
+	struct kvm_probe_result res = { .xsetbv_seen = true, .tsc_offset_applied = true };
+	int r = kvm_probe_guest_view(vm->kvm_fd, vm->cpuid, vm->run_size, &res);
 
 	if (r)
-		return vm_fail(err, false, "KVM: probing XSAVE support: %s", strerror(-r));
-	if (!seen) {
+		return vm_fail(err, false, "KVM: probing XSAVE and TSC support: %s", strerror(-r));
+	if (!res.xsetbv_seen) {
 		log_info("KVM on this host does not track the guest's XCR0 (a nested set-up?); "
 			 "XSAVE and AVX are hidden from the guest");
 		cpuid_hide_xsave(vm->cpuid);
+	}
+	if (!res.tsc_offset_applied) {
+		log_info("KVM on this host does not apply the guest's TSC offset (a nested set-up?); "
+			 "the TSC-deadline timer is hidden, the guest uses the APIC one-shot timer");
+		cpuid_hide_tsc_deadline(vm->cpuid);
 	}
 	return 0;
 }
@@ -125,7 +134,7 @@ static int vm_create_kvm(struct vm *vm, struct vm_error *err)
 	if (r <= 0)
 		return vm_fail(err, false, "KVM: vCPU mmap size: %s", strerror(-r));
 	vm->run_size = (size_t)r;
-	return vm_check_xsave(vm, err);
+	return vm_probe_kvm(vm, err);
 }
 
 static int vm_create_memory(struct vm *vm, struct vm_error *err)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Does KVM see the guest's XSETBV?
+ * Does KVM see what the guest does? Two things nested set-ups get wrong.
+ *
+ * 1. The guest's XSETBV.
  *
  * KVM keeps its own copy of each vCPU's XCR0, learnt by intercepting
  * XSETBV, and loads it on every guest entry. Under some nested set-ups
@@ -12,6 +14,16 @@
  * The probe runs four instructions in a throw-away VM — XSETBV(XCR0 = 3)
  * then OUT — and asks KVM what it thinks XCR0 is. If KVM missed it, the
  * caller hides XSAVE from the guest so it uses FXSAVE, which needs no XCR0.
+ *
+ * 2. The guest's TSC. KVM gives each VM a TSC offset and converts the
+ * guest's TSC-deadline timer writes with it. In the same lab the guest's
+ * RDTSC returns the host's TSC without the offset, so every deadline
+ * looks (host uptime) too far away to KVM: Linux's timer interrupts
+ * stop, sleeps and I/O timeouts last seconds to minutes longer. The probe
+ * reads the TSC in the guest and KVM's idea of it (IA32_TSC) right after;
+ * if they disagree by more than a quarter second, the caller hides the
+ * TSC-deadline timer and the guest uses the local APIC's one-shot timer,
+ * which counts in KVM and does not depend on the offset.
  */
 #include <errno.h>
 #include <string.h>
@@ -21,18 +33,47 @@
 #include "vmm-priv.h"
 
 #define X86_CR4_OSXSAVE (1ULL << 18)
+#define MSR_IA32_TSC    0x10
+#define PROBE_TSC_SLACK_MS 250  /* exit latency is microseconds; the broken offset is seconds */
 
 static const uint8_t probe_code[] = {
 	0x66, 0xb8, 0x03, 0x00, 0x00, 0x00, /* mov eax, 3 (x87 | SSE) */
 	0x66, 0x31, 0xd2,                   /* xor edx, edx */
 	0x66, 0x31, 0xc9,                   /* xor ecx, ecx (XCR0) */
 	0x0f, 0x01, 0xd1,                   /* xsetbv */
+	0x0f, 0x31,                         /* rdtsc (edx:eax) */
 	0xe6, 0x10,                         /* out 0x10, al */
 	0xf4,                               /* hlt */
 };
 
+/* The guest's TSC (regs after RDTSC) against KVM's view of it, read just after. */
+static int probe_tsc(int vcpu_fd, bool *ret_ok)
+{
+	struct { struct kvm_msrs hdr; struct kvm_msr_entry e; } m = {
+		.hdr.nmsrs = 1, .e.index = MSR_IA32_TSC,
+	};
+	struct kvm_regs regs;
+	uint64_t guest, khz, skew;
+	int r = kvm_get_msrs(vcpu_fd, &m.hdr);
+
+	if (r != 1)
+		return r < 0 ? r : -EIO;
+	r = kvm_get_regs(vcpu_fd, &regs);
+	if (r)
+		return r;
+	guest = (regs.rdx & 0xffffffffULL) << 32 | (regs.rax & 0xffffffffULL);
+	r = kvm_vcpu_tsc_khz(vcpu_fd);
+	khz = r > 0 ? (uint64_t)r : 1000000;  /* unknown: assume 1 GHz */
+	skew = m.e.data > guest ? m.e.data - guest : guest - m.e.data;
+	*ret_ok = skew <= khz * PROBE_TSC_SLACK_MS;
+	if (!*ret_ok)
+		log_debug("probe: guest TSC %llu, KVM's view %llu (%llu ms apart)", (unsigned long long)guest,
+			  (unsigned long long)m.e.data, (unsigned long long)(skew / khz));
+	return 0;
+}
+
 static int probe_run(int kvm_fd, int vm_fd, const struct kvm_cpuid2 *cpuid, size_t run_size,
-		     uint8_t *mem, bool *ret_seen)
+		     uint8_t *mem, struct kvm_probe_result *res)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rflags = 2, .rip = 0 };
@@ -68,12 +109,14 @@ static int probe_run(int kvm_fd, int vm_fd, const struct kvm_cpuid2 *cpuid, size
 	if (!r && (run->exit_reason != KVM_EXIT_IO || run->io.port != 0x10))
 		r = -EIO;
 	if (!r)
+		r = probe_tsc(vcpu_fd, &res->tsc_offset_applied);
+	if (!r)
 		r = kvm_get_xcrs(vcpu_fd, &xcrs);
 	if (!r) {
-		*ret_seen = false;
+		res->xsetbv_seen = false;
 		for (unsigned i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
 			if (xcrs.xcrs[i].xcr == 0)
-				*ret_seen = (xcrs.xcrs[i].value & 3) == 3;
+				res->xsetbv_seen = (xcrs.xcrs[i].value & 3) == 3;
 	}
 out_unmap:
 	munmap(run, run_size);
@@ -82,7 +125,7 @@ out_close:
 	return r;
 }
 
-int kvm_probe_xsetbv_seen(int kvm_fd, const struct kvm_cpuid2 *cpuid, size_t run_size, bool *ret_seen)
+int kvm_probe_guest_view(int kvm_fd, const struct kvm_cpuid2 *cpuid, size_t run_size, struct kvm_probe_result *res)
 {
 	uint8_t *mem;
 	int vm_fd, r;
@@ -94,7 +137,7 @@ int kvm_probe_xsetbv_seen(int kvm_fd, const struct kvm_cpuid2 *cpuid, size_t run
 	if (mem == MAP_FAILED) {
 		r = -errno;
 	} else {
-		r = probe_run(kvm_fd, vm_fd, cpuid, run_size, mem, ret_seen);
+		r = probe_run(kvm_fd, vm_fd, cpuid, run_size, mem, res);
 		munmap(mem, 0x1000);
 	}
 	close(vm_fd);
