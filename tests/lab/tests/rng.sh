@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # "entropy": {}: a virtio-rng device; the guest reads 1 MiB from
 # /dev/hwrng and reports its size, sha256 and gzip size (random data does
-# not compress: a stuck or zero source would). `RNG_BYTES=N` (a multiple
+# not compress: a stuck or zero source would). `SKIFF_RNG_BYTES=N` (a multiple
 # of 64 KiB) reads another amount. (1 MiB took 40-200+ s in the lab while
 # the guest's timer interrupts were lost, see guest-timer.sh; now a few s.)
 . "$(dirname "$0")/../lib.sh"
@@ -13,7 +13,7 @@ echo "SKIFF-FACT rng_bytes=$(wc -c < /tmp/rng)"
 echo "SKIFF-FACT rng_sha=$(sha256sum /tmp/rng | cut -d' ' -f1)"
 echo "SKIFF-FACT rng_gzip_bytes=$(gzip -c /tmp/rng | wc -c)"
 GUEST
-rng_bytes=${RNG_BYTES:-1048576}
+rng_bytes=${SKIFF_RNG_BYTES:-1048576}
 sed -i "s/RNG_COUNT/$((rng_bytes / 65536))/" "$WORK/guest.sh"
 script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 write_config "$WORK/vm.json" --initrd "$WORK/initrd.cpio.gz" --action script --section '"entropy": {}'
