@@ -141,6 +141,23 @@ static bool bdf_valid(const char *bdf)
 	       dev < 32 && fn < 8;
 }
 
+/* No cdev: a kernel without CONFIG_VFIO_DEVICE_CDEV, often without iommufd as well. */
+static int no_cdev(const struct vfio_paths *paths, const char *bdf, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/iommu", dev_root(paths));
+	if (stat(path, &st) < 0)
+		return vfio_fail(err, errlen, -EOPNOTSUPP, "PCI device %s is bound to vfio-pci but has no VFIO device "
+			    "cdev, and there is no %s: this kernel has neither the VFIO cdev nor iommufd (build it "
+			    "with CONFIG_IOMMUFD=y and CONFIG_VFIO_DEVICE_CDEV=y; skiff does not use VFIO groups)",
+			    bdf, path);
+	return vfio_fail(err, errlen, -EOPNOTSUPP, "PCI device %s is bound to vfio-pci but has no VFIO device "
+		    "cdev: this kernel lacks CONFIG_VFIO_DEVICE_CDEV (skiff uses /dev/vfio/devices/vfioN and "
+		    "iommufd, not VFIO groups)", bdf);
+}
+
 int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, size_t nodelen, char *err,
 		   size_t errlen)
 {
@@ -193,16 +210,7 @@ int vfio_find_cdev(const struct vfio_paths *paths, const char *bdf, char *node, 
 			return 0;
 		node[0] = '\0';
 	}
-	/* No cdev: a kernel without CONFIG_VFIO_DEVICE_CDEV, often without iommufd as well. */
-	snprintf(path, sizeof(path), "%s/iommu", dev_root(paths));
-	if (stat(path, &st) < 0)
-		return vfio_fail(err, errlen, -EOPNOTSUPP, "PCI device %s is bound to vfio-pci but has no VFIO device "
-			    "cdev, and there is no %s: this kernel has neither the VFIO cdev nor iommufd (build it "
-			    "with CONFIG_IOMMUFD=y and CONFIG_VFIO_DEVICE_CDEV=y; skiff does not use VFIO groups)",
-			    bdf, path);
-	return vfio_fail(err, errlen, -EOPNOTSUPP, "PCI device %s is bound to vfio-pci but has no VFIO device "
-		    "cdev: this kernel lacks CONFIG_VFIO_DEVICE_CDEV (skiff uses /dev/vfio/devices/vfioN and "
-		    "iommufd, not VFIO groups)", bdf);
+	return no_cdev(paths, bdf, err, errlen);
 }
 
 /* ---- opening it ------------------------------------------------------------------ */

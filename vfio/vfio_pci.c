@@ -195,6 +195,35 @@ static void map_bars(struct vfio_pci *vp)
 
 /* ---- capabilities -------------------------------------------------------------- */
 
+/*
+ * The PCIe capability, copied; Device Control guest-writable (no effect on
+ * the device) but for Initiate FLR, which becomes VFIO_DEVICE_RESET: FLR
+ * is offered wherever VFIO can reset, whatever method the host uses.
+ */
+static void setup_exp(struct vfio_pci *vp, const uint8_t *real, unsigned off)
+{
+	struct pci_func *f = &vp->func;
+	unsigned len = (real[off + 2] & 0xf) >= 2 ? 0x3c : 0x14;
+	uint8_t devctl[2] = { 0xff, 0x7f };
+	uint32_t devcap;
+	uint16_t at;
+
+	if (off + len > 256 || pci_cap_add(f, PCI_CAP_ID_EXP, real + off, len, &at))
+		return;
+	vp->exp_cap = at;
+	devcap = pci_cfg_get(f, at + EXP_DEVCAP, 4);
+	vp->flr = vp->dev->can_reset;
+	if (vp->flr) {
+		devcap |= EXP_DEVCAP_FLR;
+		devctl[1] = 0xff;
+	} else {
+		devcap &= ~EXP_DEVCAP_FLR;
+	}
+	pci_cfg_put(f, at + EXP_DEVCAP, devcap, 4);
+	pci_cfg_set_wmask(f, at + EXP_DEVCTL, devctl, 2);
+	f->w1cmask[at + EXP_DEVSTA] = 0x0f;
+}
+
 static int setup_caps(struct vfio_pci *vp, const uint8_t *real, const struct vm_irq_ops *irq, char *err,
 		      size_t errlen)
 {
@@ -228,31 +257,9 @@ static int setup_caps(struct vfio_pci *vp, const uint8_t *real, const struct vm_
 			if (r)
 				return r;
 			break;
-		case PCI_CAP_ID_EXP: {
-			unsigned len = (real[off + 2] & 0xf) >= 2 ? 0x3c : 0x14;
-			uint8_t devctl[2] = { 0xff, 0x7f };
-			uint32_t devcap;
-
-			if (off + len > 256 || pci_cap_add(f, id, real + off, len, &at))
-				break;
-			vp->exp_cap = at;
-			devcap = pci_cfg_get(f, at + EXP_DEVCAP, 4);
-			/*
-			 * The guest's FLR is VFIO's reset (whatever method the host
-			 * uses: FLR, PM, bus), offered wherever VFIO can reset.
-			 */
-			vp->flr = vp->dev->can_reset;
-			if (vp->flr) {
-				devcap |= EXP_DEVCAP_FLR;
-				devctl[1] = 0xff;
-			} else {
-				devcap &= ~EXP_DEVCAP_FLR;
-			}
-			pci_cfg_put(f, at + EXP_DEVCAP, devcap, 4);
-			pci_cfg_set_wmask(f, at + EXP_DEVCTL, devctl, 2);
-			f->w1cmask[at + EXP_DEVSTA] = 0x0f;
+		case PCI_CAP_ID_EXP:
+			setup_exp(vp, real, off);
 			break;
-		}
 		case PCI_CAP_ID_PM:
 			if (off + 8 <= 256 && pci_cap_add(f, id, real + off, 8, &at) == 0)
 				/*
