@@ -107,7 +107,7 @@ for path in ${NET_PATHS:-user vhost mq mq-vhost create}; do
     elif grep -q 'vhost' "$OUT"; then
         fail "$path: skiff mentions vhost"; show_out
     fi
-    log "$path: ping ok, $bytes bytes down and up, sha256 $want, features $f"
+    [ "$FAILED" = 0 ] && log "$path: ping ok, $bytes bytes down and up, sha256 $want, features $f"
 done
 ip link del sktap0
 ip link del skmq0
