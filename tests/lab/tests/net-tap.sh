@@ -10,7 +10,8 @@
 # L1); both sha256s must match the original. The guest's negotiated
 # virtio features must include the offloads the tap offers (checksum and
 # TSO), and the vhost run must say it uses vhost-net.
-# NET_PATHS="user vhost mq mq-vhost create" (default) picks the runs; NET_BYTES the size.
+# SKIFF_NET_PATHS="user vhost mq mq-vhost create" (default) picks the runs;
+# SKIFF_NET_VM_TIMEOUT (150) the seconds one VM may take; NET_BYTES the size.
 . "$(dirname "$0")/../lib.sh"
 need kernel initrd vmm
 need_tools ip socat unshare
@@ -45,7 +46,30 @@ echo "SKIFF-FACT put_rc=$?"
 GUEST
 script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 
-for path in ${NET_PATHS:-user vhost mq mq-vhost create}; do
+# run_vm_diag CONFIG: run_vm, but a VM still running after NET_VM_TIMEOUT
+# seconds has its threads' backtraces (gdb) and kernel wait channels logged
+# before it is killed.
+run_vm_diag() {
+    local cfg=$1 pid t0 n
+    OUT=$WORK/$(basename "$cfg" .json).out
+    t0=$(date +%s)
+    "$SKIFF" --config "$cfg" </dev/null >"$OUT.raw" 2>&1 &
+    pid=$!
+    n=$(( ${SKIFF_NET_VM_TIMEOUT:-150} * 10 ))
+    while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+        fail "VMM still running after ${SKIFF_NET_VM_TIMEOUT:-150}s; its threads:"
+        for t in /proc/$pid/task/*; do echo "  thread ${t##*/} $(cat "$t/comm") wchan=$(cat "$t/wchan" 2>/dev/null)"; done
+        command -v gdb >/dev/null && timeout 60 gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null |
+            grep -E '^(Thread|#)' | sed 's/^/  /' | head -n 80
+        kill -KILL "$pid"
+    fi
+    wait "$pid"; RC=$?
+    tr -d '\r' <"$OUT.raw" >"$OUT"
+    log "VMM skiff exit $RC after $(( $(date +%s) - t0 ))s"
+}
+
+for path in ${SKIFF_NET_PATHS:-${NET_PATHS:-user vhost mq mq-vhost create}}; do
     case $path in
     user) vhost=false tap=sktap0 pairs=1 ;;
     vhost) vhost=true tap=sktap0 pairs=1 ;;
@@ -76,7 +100,7 @@ for path in ${NET_PATHS:-user vhost mq mq-vhost create}; do
     put_pid=$!
     net='"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "'$tap'", "guest_mac": "06:00:0a:00:02:02", "rx_rate_limiter": null, "tx_rate_limiter": null, "vhost": '$vhost', "queue_pairs": '$pairs'}]'
     write_config "$WORK/vm-$path.json" --vcpus "$pairs" --initrd "$WORK/initrd.cpio.gz" --action script --section "$net"
-    run_vm "$WORK/vm-$path.json"
+    run_vm_diag "$WORK/vm-$path.json"
     kill "$get_pid" "$put_pid" $addr_pid 2>/dev/null; wait "$get_pid" "$put_pid" $addr_pid 2>/dev/null
     if [ "$path" = create ]; then
         expect_line 'created tap sknew0' "skiff did not say it created sknew0"
