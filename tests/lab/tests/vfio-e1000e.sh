@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # lab-run: none
 # VFIO interrupts, end to end: QEMU's e1000e in L1 (behind its VT-d, on a
-# user-mode network) bound to vfio-pci and assigned by skiff to L2, with
-# MSI-X (the driver's default) and legacy INTx (e1000e.IntMode=0, through
-# skiff's resample irqfd); MSI (e1000e.IntMode=1) with SKIFF_E1000E_MODES. Each time
+# user-mode network) bound to vfio-pci and assigned by skiff to L2, three
+# times: with MSI-X (the driver's default), MSI (e1000e.IntMode=1; the
+# driver's 100 ms MSI self-test can miss under the lab's load, so that run
+# may be repeated twice) and legacy INTx (e1000e.IntMode=0, through
+# skiff's resample irqfd). Each time
 # L2's e1000e driver binds, brings the link up, pings QEMU's gateway and
 # /proc/interrupts must show the right kind of interrupt with a count that
 # keeps rising (the driver's watchdog fires one every 2 s; with INTx a
@@ -70,6 +72,8 @@ run() {
     ip link set eth0 down
 }
 run ""
+# e1000e's own MSI self-test gives the interrupt 100 ms; a busy nested lab can miss that
+echo "SKIFF-FACT msi_selftest_failed=$(dmesg | grep -c 'MSI interrupt test failed')"
 # FLR from the guest: unbind, reset (the function's only reset method is FLR), bind.
 echo "SKIFF-FACT reset_method=$(cat /sys/bus/pci/devices/$dev/reset_method 2>/dev/null)"
 echo "$dev" > /sys/bus/pci/drivers/e1000e/unbind
@@ -81,9 +85,9 @@ dmesg | grep -iE 'e1000e|0000:00:0' | tail -30 | sed 's/^/SKIFF-DMESG /'
 GUEST
 script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 
-# one_mode NAME INTMODE KIND-REGEX
+# one_mode NAME INTMODE KIND-REGEX [RETRIES]
 one_mode() {
-    local name=$1 mode=$2 kind=$3 p
+    local name=$1 mode=$2 kind=$3 retries=${4:-0} p
     write_config "$WORK/$name.json" --initrd "$WORK/initrd.cpio.gz" --action script \
         --args "${mode:+e1000e.IntMode=$mode}" \
         --section "\"vfio\": [{\"id\": \"nic0\", \"bdf\": \"$bdf\"}]"
@@ -94,6 +98,11 @@ one_mode() {
     run_vm "$WORK/$name.json"
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
     log "L1's VFIO interrupts seen during $name: $(awk '{ k = $NF; v[k] = $2 } END { for (k in v) printf "%s=%s ", k, v[k] }' "$WORK/$name.l1irq")"
+    if [ "$retries" -gt 0 ] && [ "$(fact msi_selftest_failed)" = 1 ]; then
+        log "$name: the guest's e1000e MSI self-test missed its 100 ms (the driver fell back to INTx); once more"
+        one_mode "$name" "$mode" "$kind" $((retries - 1))
+        return
+    fi
     expect_rc 0
     expect_fact script_rc 0
     expect_fact driver e1000e
@@ -113,13 +122,11 @@ one_mode() {
     expect_fact reset ok
     grep -E 'SKIFF-IRQ|skiff:' "$OUT" | sed 's/^/  /'
 }
-# SKIFF_E1000E_MODES: a subset of "msix msi intx" (default: msix intx).
-# MSI is left out by default: the guest's e1000e self-test of MSI fails in
-# the lab (the driver falls back to INTx); docs/vfio.md, "Known problems".
-for m in ${SKIFF_E1000E_MODES:-msix intx}; do
+# SKIFF_E1000E_MODES: a subset of "msix msi intx" (default all three).
+for m in ${SKIFF_E1000E_MODES:-msix msi intx}; do
     case $m in
     msix) one_mode msix "" 'MSIX' ;;
-    msi) one_mode msi 1 '^PCI-MSI-|^PCI-MSI$' ;;
+    msi) one_mode msi 1 '^PCI-MSI-|^PCI-MSI$' 2 ;;
     intx) one_mode intx 0 'IO-APIC' ;;
     esac
 done
