@@ -123,7 +123,7 @@ one_mode() {
     grep -E 'SKIFF-IRQ|skiff:' "$OUT" | sed 's/^/  /'
 }
 # SKIFF_E1000E_MODES: a subset of "msix msi intx" (default: msix intx).
-# MSI is opt-in: it passed once in five lab runs; when it fails, L1's own
+# MSI is opt-in: it passed once in six attempts; when it fails, L1's own
 # vfio-msi count stays 0, i.e. the MSI never reached L1 (docs/vfio.md,
 # "Known problems").
 for m in ${SKIFF_E1000E_MODES:-msix intx}; do
