@@ -4,8 +4,10 @@
  * get on this host (docs/iommu.md), without starting it. It asks the
  * kernel for real: opens /dev/iommu and each device's VFIO cdev (which
  * binds, attaches and resets the device, as a VM start would), executes
- * the plan, prints it, and tears everything down again.
+ * the plan, prints it, and tears everything down again. --dump-acpi DIR
+ * also writes the DMAR and IORT that describe the plan's vIOMMUs.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -38,6 +40,39 @@ static int attach(void *opaque, uint32_t pt_id)
 static int detach(void *opaque)
 {
 	return vfio_device_detach_pt(opaque);
+}
+
+/* The guest's physical address width: KVM passes the host's CPUID 0x80000008 EAX[7:0] on. */
+static unsigned phys_addr_bits(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(0x80000008, &a, &b, &c, &d) || (a & 0xff) < 32 || (a & 0xff) > 64)
+		return 36; /* what CPUs without the leaf have */
+	return a & 0xff;
+}
+
+/* --dump-acpi DIR: the DMAR and IORT of the plan's vIOMMUs (none: no files, and a note). */
+static int dump_acpi(const struct iommu_plan *p, const struct pci_root_cfg *rc, const char *dir)
+{
+	struct acpi_viommu v[ACPI_MAX_VIOMMUS]; /* 8 x ~800 bytes */
+	char msg[256];
+	unsigned n = 0;
+	int r = p ? vm_plan_viommus(p, rc, v, ACPI_MAX_VIOMMUS, &n, msg, sizeof(msg)) : 0;
+
+	if (r) {
+		fprintf(stderr, "skiff: plan: --dump-acpi %s: %s\n", dir, msg);
+		return PLAN_HOST;
+	}
+	r = vm_plan_write_acpi(v, n, phys_addr_bits(), dir);
+	if (r) {
+		fprintf(stderr, "skiff: plan: --dump-acpi %s: cannot write the tables there: %s\n", dir, strerror(-r));
+		return PLAN_HOST;
+	}
+	if (!n)
+		fprintf(stderr, "skiff: plan: --dump-acpi %s: no unit has a vIOMMU, so there is no DMAR or IORT "
+			"to write\n", dir);
+	return PLAN_OK;
 }
 
 static void print_empty(bool json)
@@ -81,7 +116,7 @@ static int execute(const struct skiff_config *cfg, struct iommu_plan *p, struct 
 	return PLAN_OK;
 }
 
-static int plan(const struct skiff_config *cfg, bool json)
+static int plan(const struct skiff_config *cfg, bool json, const char *dump_dir)
 {
 	struct plan_ctx c = { 0 };
 	struct iommu_plan *p = NULL;
@@ -92,7 +127,7 @@ static int plan(const struct skiff_config *cfg, bool json)
 
 	if (!cfg->nr_vfio) {
 		print_empty(json);
-		return PLAN_OK;
+		return dump_dir ? dump_acpi(NULL, NULL, dump_dir) : PLAN_OK;
 	}
 	if (boot_args_have(args, "pci=off")) {
 		fprintf(stderr, "skiff: plan: %s: vfio[0]: the guest runs with pci=off, so there is no PCIe root bus "
@@ -116,6 +151,8 @@ static int plan(const struct skiff_config *cfg, bool json)
 	status = execute(cfg, p, &c);
 	if (status == PLAN_OK)
 		iommu_plan_print(p, stdout, json, bus_number, &c);
+	if (status == PLAN_OK && dump_dir)
+		status = dump_acpi(p, &c.rc, dump_dir);
 	iommu_plan_destroy(p);
 	for (unsigned i = c.nr; i-- > 0;)
 		vfio_device_close(c.dev[i]);
@@ -128,16 +165,17 @@ int skiff_plan_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "dump-acpi", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *path = NULL;
+	const char *path = NULL, *dump_dir = NULL;
 	struct skiff_config cfg;
 	char msg[CONFIG_ERR_MAX];
 	bool json = false;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:jA:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -145,24 +183,29 @@ int skiff_plan_main(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'A':
+			dump_dir = optarg;
+			break;
 		case 'h':
-			puts("Usage: skiff plan --config FILE.json [--json]\n\n"
+			puts("Usage: skiff plan --config FILE.json [--json] [--dump-acpi DIR]\n\n"
 			     "Print the vIOMMU topology the VM would get on this host (host IOMMU -> vIOMMU -> root bus\n"
-			     "-> devices, stage-2 sharing, fallbacks) without starting it. See docs/iommu.md.");
+			     "-> devices, stage-2 sharing, fallbacks) without starting it. --dump-acpi DIR also writes\n"
+			     "the DMAR and IORT describing its vIOMMUs to DIR/DMAR.dat and DIR/IORT.dat (none if no\n"
+			     "unit has a vIOMMU). See docs/iommu.md.");
 			return PLAN_OK;
 		default:
 			return PLAN_USAGE;
 		}
 	}
 	if (!path || optind < argc) {
-		fprintf(stderr, "skiff: plan: usage: skiff plan --config FILE.json [--json]\n");
+		fprintf(stderr, "skiff: plan: usage: skiff plan --config FILE.json [--json] [--dump-acpi DIR]\n");
 		return PLAN_USAGE;
 	}
 	if (config_load_file(path, &cfg, msg, sizeof(msg))) {
 		fprintf(stderr, "skiff: %s\n", msg);
 		return PLAN_USAGE;
 	}
-	status = plan(&cfg, json);
+	status = plan(&cfg, json, dump_dir);
 	config_free(&cfg);
 	return status;
 }

@@ -110,4 +110,22 @@ int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *path
 		  unsigned *ret_nr_buses, char *msg, size_t len);
 void vm_destroy_vfio(struct vm *vm);
 
+/*
+ * plan_acpi.c: an executed plan's vIOMMUs for the DMAR and the IORT
+ * (docs/iommu.md). vIOMMU k, the k-th unit in plan order whose mode is
+ * VIOMMU or PARENT (fallen-back units get none), has its registers in
+ * slot k (X86_VIOMMU_BASE + k * X86_VIOMMU_STRIDE), segment 0, the bus
+ * range of its root bus in rc, and an endpoint scope (slot, function 0)
+ * for each of its devices that did not fall back on its own. At most max
+ * into v; *ret_n (may be 0). -EINVAL / -E2BIG with one sentence in msg.
+ */
+int vm_plan_viommus(const struct iommu_plan *p, const struct pci_root_cfg *rc, struct acpi_viommu *v,
+		    unsigned max, unsigned *ret_n, char *msg, size_t len);
+/*
+ * `skiff plan --dump-acpi DIR`: DIR/DMAR.dat and DIR/IORT.dat for v (none
+ * when n is 0; files of those names left from before are removed first).
+ * addr_bits: the DMAR's host address width and the IORT's address limit.
+ */
+int vm_plan_write_acpi(const struct acpi_viommu *v, unsigned n, unsigned addr_bits, const char *dir);
+
 #endif

@@ -5,7 +5,8 @@
  * stage-2 sharing (compatible, incompatible, never across driver types),
  * vIOMMU and parent nesting, every fallback with its one log line, E2BIG
  * negotiation, the error codes the kernel gives, nested HWPTs, teardown
- * to zero objects, and fail-nth over the whole plan execution.
+ * to zero objects, fail-nth over the whole plan execution, and the
+ * plan's vIOMMUs as DMAR/IORT input (vmm/plan_acpi.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include "../check.h"
 #include "fake-iommufd.h"
 #include "iommu.h"
+#include "layout.h"
+#include "vm-internal.h"
 
 static char tmp[64], sysdir[128];
 static struct iommu_paths paths;
@@ -715,6 +718,108 @@ static void test_fail_nth(void)
 	printf("fail-nth: %u runs\n", n - 1);
 }
 
+/* ---- the plan's vIOMMUs for the DMAR and IORT (vmm/plan_acpi.c) ------------------------------ */
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	static uint8_t buf[8192];
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return NULL;
+	*len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A VT-d unit nesting on its parent (two devices, the second refused by
+ * the stage-2 and so on the IOAS alone), a selftest unit with a vIOMMU
+ * object, and a VT-d unit without nesting (fallen back): two vIOMMUs in
+ * slots 0 and 1, the fallen-back unit and device in no scope.
+ */
+static void test_acpi_viommus(void)
+{
+	struct run rn;
+	struct tdev t[] = { { "v0", 0, -1, -1, 0 }, { "v1", 0, -1, -1, 0 }, { "m0", 1, -1, -1, 0 },
+			    { "nvme", 2, -1, -1, 0 }, { "m1", 1, -1, 7, 0 } };
+	struct acpi_viommu v[ACPI_MAX_VIOMMUS];
+	struct pci_root_cfg rc;
+	char msg[256], dir[128], path[192];
+	unsigned n = 99;
+	size_t len = 0;
+	uint8_t *b;
+
+	fake_reset();
+	fake_add_inst("dmar1", IOMMU_HW_INFO_TYPE_INTEL_VTD, true, false, 1);
+	fake_add_inst("iommufd_selftest_iommu.0", IOMMU_HWTYPE_SELFTEST, true, true, 2);
+	fake_add_inst("dmar0", IOMMU_HW_INFO_TYPE_INTEL_VTD, false, false, 3);
+	setup(&rn, t, 5);
+	CHECK_EQ(pci_root_cfg_x86(&rc, rn.nr_buses, (struct irq_line){ 0 }), 0);
+	CHECK_EQ(vm_plan_viommus(rn.p, &rc, v, ACPI_MAX_VIOMMUS, &n, msg, sizeof(msg)), -EINVAL);
+	CHECK(strstr(msg, "not been executed"));
+	fk.force[FOP_ATTACH] = EINVAL;
+	fk.force_at[FOP_ATTACH] = 2;
+	CHECK_MSG(execute(&rn) == 0, "%s", rn.err);
+	CHECK_EQ(unit_of(&rn, 0)->mode, IOMMU_UNIT_PARENT);
+	CHECK_EQ(unit_of(&rn, 2)->mode, IOMMU_UNIT_VIOMMU);
+	CHECK_EQ(unit_of(&rn, 3)->mode, IOMMU_UNIT_DIRECT);
+	CHECK_MSG(iommu_plan_dev(rn.p, 1)->why[0], "v1 should have fallen back alone");
+	CHECK_EQ(vm_plan_viommus(rn.p, &rc, v, ACPI_MAX_VIOMMUS, &n, msg, sizeof(msg)), 0);
+	CHECK_EQ(n, 2);
+	for (unsigned k = 0; k < 2 && n == 2; k++) {
+		const struct iommu_unit *u = unit_of(&rn, k ? 2 : 0);
+
+		CHECK_EQ(v[k].reg_base, X86_VIOMMU_BASE + k * X86_VIOMMU_STRIDE);
+		CHECK_EQ(v[k].segment, 0);
+		CHECK_EQ(v[k].bus_first, rc.buses[u->root_bus].bus_start);
+		CHECK_EQ(v[k].bus_last, rc.buses[u->root_bus].bus_end);
+		CHECK(!v[k].include_all);
+	}
+	CHECK(v[0].bus_first != v[1].bus_first && v[0].bus_first != 0);
+	CHECK_EQ(v[0].nr_scopes, 1); /* v0 only */
+	CHECK_EQ(v[0].scopes[0].type, ACPI_VIOMMU_SCOPE_ENDPOINT);
+	CHECK_EQ(v[0].scopes[0].dev, iommu_plan_dev(rn.p, 0)->slot);
+	CHECK_EQ(v[1].nr_scopes, 2);
+	CHECK_EQ(v[1].scopes[0].dev, iommu_plan_dev(rn.p, 2)->slot);
+	CHECK_EQ(v[1].scopes[1].dev, 7);
+	CHECK_EQ(v[1].scopes[1].fn, 0);
+	CHECK_EQ(vm_plan_viommus(rn.p, &rc, v, 1, &n, msg, sizeof(msg)), -E2BIG);
+	rc.nr_buses = 1;
+	CHECK_EQ(vm_plan_viommus(rn.p, &rc, v, ACPI_MAX_VIOMMUS, &n, msg, sizeof(msg)), -EINVAL);
+	CHECK(strstr(msg, "root bus"));
+	rc.nr_buses = rn.nr_buses;
+
+	/* the files: a DMAR whose DRHDs carry the register bases and the root buses of the scopes */
+	CHECK_EQ(vm_plan_viommus(rn.p, &rc, v, ACPI_MAX_VIOMMUS, &n, msg, sizeof(msg)), 0);
+	snprintf(dir, sizeof(dir), "%s/acpi", tmp);
+	CHECK_EQ(vm_plan_write_acpi(v, n, 46, dir), -ENOENT);
+	CHECK_EQ(mkdir(dir, 0755), 0);
+	CHECK_EQ(vm_plan_write_acpi(v, n, 46, dir), 0);
+	snprintf(path, sizeof(path), "%s/DMAR.dat", dir);
+	b = read_all(path, &len);
+	CHECK(b && len == 48 + 2 * 16 + 3 * 8 && !memcmp(b, "DMAR", 4) && b[36] == 45);
+	for (unsigned k = 0; b && k < 2 && len >= 48 + 2 * 16 + 3 * 8; k++) {
+		const uint8_t *drhd = b + 48 + (k ? 16 + 8 : 0);
+		uint64_t reg;
+
+		memcpy(&reg, drhd + 8, 8);
+		CHECK_EQ(reg, v[k].reg_base);
+		CHECK_EQ(drhd[16], ACPI_VIOMMU_SCOPE_ENDPOINT);
+		CHECK_EQ(drhd[16 + 5], v[k].bus_first);
+		CHECK_EQ(drhd[16 + 6], v[k].scopes[0].dev);
+	}
+	snprintf(path, sizeof(path), "%s/IORT.dat", dir);
+	b = read_all(path, &len);
+	CHECK(b && len > 48 && !memcmp(b, "IORT", 4));
+	/* a plan without vIOMMUs: the old files go, none come */
+	CHECK_EQ(vm_plan_write_acpi(v, 0, 46, dir), 0);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s/DMAR.dat", dir);
+	CHECK(access(path, F_OK) != 0);
+	teardown(&rn, t, 5);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/skiff-iommu-XXXXXX");
@@ -734,6 +839,7 @@ int main(void)
 	test_e2big();
 	test_error_codes();
 	test_fail_nth();
+	test_acpi_viommus();
 	sh("rm -rf '%s' '%s'", tmp, tmp);
 	return check_summary("iommu");
 }
