@@ -5,8 +5,11 @@
 # (schema skiff-plan/1) must say: host IOMMU dmar0, type intel-vtd, no
 # vIOMMU (the stage-2 try gave EOPNOTSUPP), root bus 1 (bus 80: two root
 # buses), the NVMe at guest 0000:80:00.0 attached to the IOAS; and the
-# device must be free afterwards (it binds back to nvme). Also: a config
-# whose vfio device pins the drives' bus is refused with exit 2.
+# device must be free afterwards (it binds back to nvme). --dump-acpi: the
+# only unit fell back, so the plan has no vIOMMU and writes no DMAR or IORT
+# (stale files are removed), says so in one line, and prints the same plan;
+# a missing directory is an error in one sentence. (The non-empty tables are
+# checked over the fake iommufd: tests/unit/iommu, and iasl in tests/unit/acpi.)
 . "$(dirname "$0")/../lib.sh"
 need kernel vmm
 
@@ -62,6 +65,24 @@ jq -e --arg bdf "$bdf" '
     (.devices[0] | .id == "nvme0" and .host_bdf == $bdf and .guest_bdf == "0000:80:00.0" and
       .virt_id == 32768 and .attach == "ioas" and .vdevice == false))' "$WORK/plan.json" >/dev/null ||
     { fail "the JSON plan is not the expected one"; cat "$WORK/plan.json"; }
+
+# --dump-acpi: no vIOMMU here, so no tables; stale ones go.
+mkdir -p "$WORK/acpi" && echo stale > "$WORK/acpi/DMAR.dat" && echo stale > "$WORK/acpi/IORT.dat"
+timeout 60 "$SKIFF" plan --config "$WORK/vm.json" --json --dump-acpi "$WORK/acpi" > "$WORK/dump.json" 2> "$WORK/dump.err"
+rc=$?
+sed 's/^/  /' "$WORK/dump.err"
+[ "$rc" = 0 ] || fail "skiff plan --dump-acpi exited with $rc"
+jq -e '[.host_iommus[] | select(.mode == "viommu" or .mode == "parent-hwpt")] | length == 0' "$WORK/dump.json" >/dev/null ||
+    fail "the plan with --dump-acpi has a vIOMMU unit"
+[ ! -e "$WORK/acpi/DMAR.dat" ] && [ ! -e "$WORK/acpi/IORT.dat" ] ||
+    fail "--dump-acpi left a DMAR.dat or IORT.dat for a plan without vIOMMUs"
+grep -q "^skiff: plan: --dump-acpi $WORK/acpi: no unit has a vIOMMU, so there is no DMAR or IORT to write$" \
+    "$WORK/dump.err" || fail "--dump-acpi did not say why there are no tables"
+timeout 60 "$SKIFF" plan --config "$WORK/vm.json" --dump-acpi "$WORK/nowhere" > /dev/null 2> "$WORK/nowhere.err"
+rc=$?
+[ "$rc" = 1 ] || fail "--dump-acpi into a missing directory exited with $rc, not 1"
+grep -q "^skiff: plan: --dump-acpi $WORK/nowhere: cannot write the tables there: No such file or directory$" \
+    "$WORK/nowhere.err" || { fail "--dump-acpi into a missing directory: wrong message"; cat "$WORK/nowhere.err"; }
 
 # The device is free again: it binds back to nvme.
 echo > "/sys/bus/pci/devices/$bdf/driver_override"
