@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mistakes in network-interfaces and vsock end skiff at start with exit
 # status 2 and one line naming the config path:
-#  - a tap skiff may not open (L1's root made it; skiff runs as nobody);
+#  - a tap skiff may not open (owned by root, skiff runs as nobody; a tap
+#    with no owner may be opened by anyone);
 #  - a guest_mac that is not a MAC;
 #  - a guest_cid below 3;
 #  - a uds_path whose socket cannot be created (its directory is missing).
@@ -12,7 +13,7 @@ if [ "${FC_ERRORS_IN_NS:-0}" != 1 ]; then
     FC_ERRORS_IN_NS=1 SKIFF_TEST_WORK=$WORK exec unshare --net "$0" "$@"
 fi
 OWN_WORK=1
-ip tuntap add dev sktap9 mode tap || { fail "ip tuntap add failed"; finish; }
+ip tuntap add dev sktap9 mode tap user 0 || { fail "ip tuntap add failed"; finish; }
 
 # expect_error NAME REGEX [RUNNER...]: the VM run fails with 2 and one matching line
 expect_error() {
