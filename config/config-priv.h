@@ -61,6 +61,17 @@ struct field {
 int cfg_parse_object(struct ctx *c, const struct jpath *p, json_t *obj, const struct field *fields, size_t nr,
 		     void *out);
 
+/*
+ * An array (or null) of at most max objects, each parsed with fields into
+ * one element of elem_size bytes, after init (if set) gave it its defaults.
+ * *ret gets the calloc'd elements and *ret_n their number (NULL and 0 for
+ * null or []); on an error they stay there for the caller's free function.
+ * what names the elements in the "at most" message.
+ */
+int cfg_parse_object_array(struct ctx *c, const struct jpath *p, json_t *v, size_t max, const char *what,
+			   const struct field *fields, size_t nr_fields, size_t elem_size,
+			   void (*init)(void *elem), void **ret, size_t *ret_n);
+
 /* ---- values ------------------------------------------------------------------ */
 
 /* String value into *dst (replacing it); null allowed when nullable. */

@@ -147,42 +147,32 @@ static int drives_check(struct ctx *c, const struct jpath *p, const struct skiff
 	return 0;
 }
 
+static void drive_defaults(void *elem)
+{
+	struct skiff_drive *d = elem;
+
+	d->root_bus = -1;
+	d->slot = -1;
+	d->num_queues = 1;
+}
+
 int cfg_parse_drives(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 {
 	struct skiff_config *cfg = out;
-	struct skiff_drive *drives;
+	void *elems;
 	size_t n;
-	int rc = 0;
+	int rc;
 
-	if (json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return cfg_fail_type(c, p, "an array", v);
-	n = json_array_size(v);
-	if (n > 32)
-		return cfg_fail(c, p, "at most 32 drives, got %zu", n);
-	if (n == 0)
-		return 0;
-	drives = calloc(n, sizeof(*drives));
-	if (!drives)
-		return cfg_fail_nomem(c);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		const struct jpath elem = { .parent = p, .index = i };
-
-		drives[i].root_bus = -1;
-		drives[i].slot = -1;
-		drives[i].num_queues = 1;
-		rc = cfg_parse_object(c, &elem, json_array_get(v, i), drive_fields, ARRAY_LEN(drive_fields),
-				      &drives[i]);
-	}
-	if (rc == 0)
-		rc = drives_check(c, p, drives, (unsigned)n);
-	if (rc < 0) {
-		cfg_drives_free(drives, (unsigned)n);
+	rc = cfg_parse_object_array(c, p, v, 32, "drives", drive_fields, ARRAY_LEN(drive_fields), sizeof(struct skiff_drive), drive_defaults,
+				    &elems, &n);
+	if (rc == 0 && n)
+		rc = drives_check(c, p, elems, (unsigned)n);
+	if (rc < 0 || n == 0) {
+		cfg_drives_free(elems, (unsigned)n);
 		return rc;
 	}
 	cfg_drives_free(cfg->drives, cfg->nr_drives);
-	cfg->drives = drives;
+	cfg->drives = elems;
 	cfg->nr_drives = (unsigned)n;
 	return 0;
 }

@@ -172,41 +172,33 @@ static int net_check(struct ctx *c, const struct jpath *p, const struct skiff_ne
 	return 0;
 }
 
+static void net_defaults(void *elem)
+{
+	struct skiff_net *d = elem;
+
+	d->root_bus = d->slot = -1;
+	d->queue_pairs = 1;
+}
+
 int cfg_parse_net(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 {
 	struct skiff_config *cfg = out;
-	struct skiff_net *n;
-	size_t nr;
-	int rc = 0;
+	void *elems;
+	size_t n;
+	int rc;
 
-	if (json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return cfg_fail_type(c, p, "an array", v);
-	nr = json_array_size(v);
-	if (nr > NET_MAX_IFACES)
-		return cfg_fail(c, p, "at most %d network interfaces, got %zu", NET_MAX_IFACES, nr);
-	if (nr == 0)
-		return 0;
-	n = calloc(nr, sizeof(*n));
-	if (!n)
-		return cfg_fail_nomem(c);
-	for (size_t i = 0; i < nr && rc == 0; i++) {
-		const struct jpath elem = { .parent = p, .index = i };
-
-		n[i].root_bus = n[i].slot = -1;
-		n[i].queue_pairs = 1;
-		rc = cfg_parse_object(c, &elem, json_array_get(v, i), net_fields, ARRAY_LEN(net_fields), &n[i]);
-	}
-	if (rc == 0)
-		rc = net_check(c, p, n, (unsigned)nr);
-	if (rc < 0) {
-		cfg_net_free(n, (unsigned)nr);
+	rc = cfg_parse_object_array(c, p, v, NET_MAX_IFACES, "network interfaces", net_fields,
+				    ARRAY_LEN(net_fields), sizeof(struct skiff_net), net_defaults,
+				    &elems, &n);
+	if (rc == 0 && n)
+		rc = net_check(c, p, elems, (unsigned)n);
+	if (rc < 0 || n == 0) {
+		cfg_net_free(elems, (unsigned)n);
 		return rc;
 	}
 	cfg_net_free(cfg->net, cfg->nr_net);
-	cfg->net = n;
-	cfg->nr_net = (unsigned)nr;
+	cfg->net = elems;
+	cfg->nr_net = (unsigned)n;
 	return 0;
 }
 

@@ -331,6 +331,40 @@ int cfg_parse_object(struct ctx *c, const struct jpath *p, json_t *obj, const st
 	return 0;
 }
 
+int cfg_parse_object_array(struct ctx *c, const struct jpath *p, json_t *v, size_t max, const char *what,
+			   const struct field *fields, size_t nr_fields, size_t elem_size,
+			   void (*init)(void *elem), void **ret, size_t *ret_n)
+{
+	size_t n;
+	char *elems;
+	int rc = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return cfg_fail_type(c, p, "an array", v);
+	n = json_array_size(v);
+	if (n > max)
+		return cfg_fail(c, p, "at most %zu %s, got %zu", max, what, n);
+	if (n == 0)
+		return 0;
+	elems = calloc(n, elem_size);
+	if (!elems)
+		return cfg_fail_nomem(c);
+	*ret = elems;
+	*ret_n = n;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct jpath elem = { .parent = p, .index = i };
+
+		if (init)
+			init(elems + i * elem_size);
+		rc = cfg_parse_object(c, &elem, json_array_get(v, i), fields, nr_fields, elems + i * elem_size);
+	}
+	return rc;
+}
+
 /* String value into *dst (replacing it); null allowed when nullable. */
 int cfg_get_string(struct ctx *c, const struct jpath *p, json_t *v, bool nullable, char **dst)
 {

@@ -106,40 +106,31 @@ static int vfio_check(struct ctx *c, const struct jpath *p, const struct skiff_v
 	return 0;
 }
 
+static void vfio_defaults(void *elem)
+{
+	struct skiff_vfio *d = elem;
+
+	d->root_bus = -1;
+	d->slot = -1;
+}
+
 int cfg_parse_vfio(struct ctx *c, const struct jpath *p, json_t *v, void *out)
 {
 	struct skiff_config *cfg = out;
-	struct skiff_vfio *devs;
+	void *elems;
 	size_t n;
-	int rc = 0;
+	int rc;
 
-	if (json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return cfg_fail_type(c, p, "an array", v);
-	n = json_array_size(v);
-	if (n > 16)
-		return cfg_fail(c, p, "at most 16 devices, got %zu", n);
-	if (n == 0)
-		return 0;
-	devs = calloc(n, sizeof(*devs));
-	if (!devs)
-		return cfg_fail_nomem(c);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		const struct jpath elem = { .parent = p, .index = i };
-
-		devs[i].root_bus = -1;
-		devs[i].slot = -1;
-		rc = cfg_parse_object(c, &elem, json_array_get(v, i), vfio_fields, ARRAY_LEN(vfio_fields), &devs[i]);
-	}
-	if (rc == 0)
-		rc = vfio_check(c, p, devs, (unsigned)n);
-	if (rc < 0) {
-		cfg_vfio_free(devs, (unsigned)n);
+	rc = cfg_parse_object_array(c, p, v, 16, "devices", vfio_fields, ARRAY_LEN(vfio_fields), sizeof(struct skiff_vfio), vfio_defaults,
+				    &elems, &n);
+	if (rc == 0 && n)
+		rc = vfio_check(c, p, elems, (unsigned)n);
+	if (rc < 0 || n == 0) {
+		cfg_vfio_free(elems, (unsigned)n);
 		return rc;
 	}
 	cfg_vfio_free(cfg->vfio, cfg->nr_vfio);
-	cfg->vfio = devs;
+	cfg->vfio = elems;
 	cfg->nr_vfio = (unsigned)n;
 	return 0;
 }
