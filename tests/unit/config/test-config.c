@@ -531,6 +531,32 @@ static void test_files(void)
 	rmdir(dir);
 }
 
+/* One more element than each array allows: the shared limit check names it. */
+static void test_array_limits(void)
+{
+	static const struct { const char *key, *elem, *msg; unsigned n; } cases[] = {
+		{ "drives", "{\"drive_id\": \"d%u\", \"path_on_host\": \"p\", \"is_root_device\": false}",
+		  "vm.json: drives: at most 32 drives, got 33", 33 },
+		{ "vfio", "{\"id\": \"v%u\", \"bdf\": \"0000:00:03.0\"}",
+		  "vm.json: vfio: at most 16 devices, got 17", 17 },
+		{ "network-interfaces", "{\"iface_id\": \"n%u\", \"host_dev_name\": \"tap\"}",
+		  "vm.json: network-interfaces: at most 8 network interfaces, got 9", 9 },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char json[8192], elem[256];
+		struct bad b = { .line = __LINE__, .json = json, .msg = cases[k].msg };
+		int len = snprintf(json, sizeof(json), "{" MIN ", \"%s\": [", cases[k].key);
+
+		for (unsigned i = 0; i < cases[k].n; i++) {
+			snprintf(elem, sizeof(elem), cases[k].elem, i);
+			len += snprintf(json + len, sizeof(json) - (size_t)len, "%s%s", i ? ", " : "", elem);
+		}
+		snprintf(json + len, sizeof(json) - (size_t)len, "]}");
+		check_bad(&b);
+	}
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
@@ -538,6 +564,7 @@ int main(void)
 	test_good();
 	test_good_devices();
 	test_truncation();
+	test_array_limits();
 	test_files();
 
 	printf("config: %zu bad configs\n", sizeof(bad_cases) / sizeof(bad_cases[0]));
