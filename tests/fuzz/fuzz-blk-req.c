@@ -18,24 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-iov.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static bool inside(const struct iovec *iov, unsigned first, unsigned n, const struct iovec *d)
-{
-	for (unsigned i = first; i < first + n; i++) {
-		const uint8_t *b = iov[i].iov_base, *p = d->iov_base;
-
-		if (p >= b && d->iov_len <= iov[i].iov_len && (size_t)(p - b) <= iov[i].iov_len - d->iov_len)
-			return true;
-	}
-	return false;
-}
 
 static void check_req(const struct iovec *iov, unsigned nr_out, unsigned nr_in,
 		      const struct blk_geom *g, const struct blk_req *r)
@@ -48,7 +33,7 @@ static void check_req(const struct iovec *iov, unsigned nr_out, unsigned nr_in,
 	if (r->status != VIRTIO_BLK_S_OK)
 		return;
 	for (unsigned i = 0; i < r->nr_data; i++) {
-		check(inside(iov, dev_writes ? nr_out : 0, dev_writes ? nr_in : nr_out, &r->data[i]));
+		check(fuzz_iov_inside(iov + (dev_writes ? nr_out : 0), dev_writes ? nr_in : nr_out, &r->data[i]));
 		/* The status byte is never part of the data. */
 		check(!((uint8_t *)r->data[i].iov_base <= r->status_ptr &&
 			r->status_ptr < (uint8_t *)r->data[i].iov_base + r->data[i].iov_len));
@@ -87,7 +72,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct blk_geom g = { .max_range_sectors = 1u << 22 };
 	struct blk_req r = { .data = out_data };
 	unsigned n, nr_out;
-	size_t pos;
 
 	if (size < 11)
 		return 0;
@@ -101,21 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nr_out = data[10] % (n + 1);
 	if (size < 11 + n)
 		return 0;
-	pos = 11 + n;
-	for (unsigned i = 0; i < n; i++) {
-		size_t len = (size_t)(data[11 + i] & 0x7f) + 1;
-		size_t take;
-
-		if (data[11 + i] & 0x80)
-			len *= 512;
-		iov[i].iov_base = calloc(1, len);
-		iov[i].iov_len = len;
-		if (!iov[i].iov_base)
-			abort();
-		take = size - pos < len ? size - pos : len;
-		memcpy(iov[i].iov_base, data + pos, take);
-		pos += take;
-	}
+	fuzz_iov_fill(iov, n, data + 11, 512, data, size, 11 + n);
 	if (blk_req_parse(iov, nr_out, n - nr_out, &g, &r) == 0) {
 		check_req(iov, nr_out, n - nr_out, &g, &r);
 	} else {  /* only a chain without header or without status byte is refused */
@@ -125,7 +95,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			out_len += iov[i].iov_len;
 		check(out_len < sizeof(struct virtio_blk_outhdr) || nr_out == n);
 	}
-	for (unsigned i = 0; i < n; i++)
-		free(iov[i].iov_base);
+	fuzz_iov_free(iov, n);
 	return 0;
 }

@@ -18,24 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-iov.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static bool inside(const struct iovec *iov, unsigned n, const struct iovec *d)
-{
-	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *b = iov[i].iov_base, *p = d->iov_base;
-
-		if (p >= b && d->iov_len <= iov[i].iov_len && (size_t)(p - b) <= iov[i].iov_len - d->iov_len)
-			return true;
-	}
-	return false;
-}
 
 static void check_tx(const struct iovec *iov, unsigned nr_out, uint64_t f, const struct net_tx *t)
 {
@@ -47,7 +32,7 @@ static void check_tx(const struct iovec *iov, unsigned nr_out, uint64_t f, const
 		total += iov[i].iov_len;
 	check(total == t->frame_len + sizeof(*h) && t->frame_len >= NET_ETH_HLEN && t->frame_len <= NET_MAX_FRAME);
 	for (unsigned i = 0; i < t->nr_frame; i++) {
-		check(inside(iov, nr_out, &t->frame[i]));
+		check(fuzz_iov_inside(iov, nr_out, &t->frame[i]));
 		memset(t->frame[i].iov_base, 0x5a, t->frame[i].iov_len);
 		sum += t->frame[i].iov_len;
 	}
@@ -76,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct net_ctrl ctl;
 	unsigned n, nr_out, max_pairs;
 	uint64_t f = 0, in_len = 0;
-	size_t pos;
 
 	if (size < 4)
 		return 0;
@@ -88,22 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max_pairs = data[3] % 8 + 1;
 	if (size < 4 + n)
 		return 0;
-	pos = 4 + n;
-	for (unsigned i = 0; i < n; i++) {
-		size_t len = (size_t)(data[4 + i] & 0x7f) + 1, take;
-
-		if (data[4 + i] & 0x80)
-			len *= 256;
-		iov[i].iov_base = calloc(1, len);
-		iov[i].iov_len = len;
-		if (!iov[i].iov_base)
-			abort();
-		take = size - pos < len ? size - pos : len;
-		memcpy(iov[i].iov_base, data + pos, take);
-		pos += take;
-		if (i >= nr_out)
-			in_len += len;
-	}
+	fuzz_iov_fill(iov, n, data + 4, 256, data, size, 4 + n);
+	for (unsigned i = nr_out; i < n; i++)
+		in_len += iov[i].iov_len;
 	if (net_tx_parse(iov, nr_out, n - nr_out, f, &t) == 0) {
 		check(n == nr_out);
 		check_tx(iov, nr_out, f, &t);
@@ -118,7 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      (ctl.class == VIRTIO_NET_CTRL_MQ && ctl.pairs >= 1 && ctl.pairs <= max_pairs));
 		*ctl.ack = ctl.status;
 	}
-	for (unsigned i = 0; i < n; i++)
-		free(iov[i].iov_base);
+	fuzz_iov_free(iov, n);
 	return 0;
 }

@@ -20,24 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-iov.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static bool inside(const struct iovec *iov, unsigned n, const struct iovec *d)
-{
-	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *b = iov[i].iov_base, *p = d->iov_base;
-
-		if (p >= b && d->iov_len <= iov[i].iov_len && (size_t)(p - b) <= iov[i].iov_len - d->iov_len)
-			return true;
-	}
-	return false;
-}
 
 static void check_pkt(const struct iovec *iov, unsigned nr_out, const struct vsock_pkt *p)
 {
@@ -52,7 +37,7 @@ static void check_pkt(const struct iovec *iov, unsigned nr_out, const struct vso
 	}
 	check(p->hdr.len > 0 && p->hdr.len <= VSOCK_MAX_PAYLOAD && p->nr_payload <= VSOCK_MAX_SEGS);
 	for (unsigned i = 0; i < p->nr_payload; i++) {
-		check(inside(iov, nr_out, &p->payload[i]));
+		check(fuzz_iov_inside(iov, nr_out, &p->payload[i]));
 		/* never the header's bytes: the payload starts 44 bytes into the chain */
 		check(!(p->payload[i].iov_base == iov[0].iov_base && iov[0].iov_len > 0));
 		memset(p->payload[i].iov_base, 0x33, p->payload[i].iov_len);
@@ -83,7 +68,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct iovec iov[16];
 	static struct vsock_pkt pkt;
 	unsigned n, nr_out;
-	size_t pos;
 
 	check_connect(data, size);
 	if (size >= 12) {
@@ -98,23 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nr_out = data[1] % (n + 1);
 	if (size < 2 + n)
 		return 0;
-	pos = 2 + n;
-	for (unsigned i = 0; i < n; i++) {
-		size_t len = (size_t)(data[2 + i] & 0x7f) + 1, take;
-
-		if (data[2 + i] & 0x80)
-			len *= 256;
-		iov[i].iov_base = calloc(1, len);
-		iov[i].iov_len = len;
-		if (!iov[i].iov_base)
-			abort();
-		take = size - pos < len ? size - pos : len;
-		memcpy(iov[i].iov_base, data + pos, take);
-		pos += take;
-	}
+	fuzz_iov_fill(iov, n, data + 2, 256, data, size, 2 + n);
 	if (vsock_pkt_parse(iov, nr_out, n - nr_out, 3, &pkt) == VSOCK_PKT_OK)
 		check_pkt(iov, nr_out, &pkt);
-	for (unsigned i = 0; i < n; i++)
-		free(iov[i].iov_base);
+	fuzz_iov_free(iov, n);
 	return 0;
 }
