@@ -70,6 +70,25 @@ int gmem_write(const struct gmem *gm, gpa_t gpa, const void *buf, size_t len) SK
 /* Highest guest-physical address of RAM plus one. */
 gpa_t gmem_end(const struct gmem *gm);
 
+/* ---- DMA address spaces -------------------------------------------------
+ * How an emulated device's DMA addresses become guest-physical ones. A
+ * device with no translate callback (the default) uses GPAs directly; a
+ * device behind a guest-visible IOMMU gets the vIOMMU's translate for its
+ * requester ID (iommu/, docs/vvtd.md). Called from device worker threads.
+ */
+struct dma_xlate {
+	/*
+	 * Translate [iova, iova + len) for a read (write false: the device
+	 * reads guest memory) or a write. 0: *gpa is where iova lands and
+	 * *contig (1..len) how many bytes from iova are contiguous in GPA
+	 * space with the same rights; the caller translates the rest
+	 * separately. -EFAULT: not mapped or not allowed (the vIOMMU has
+	 * recorded the fault for the guest).
+	 */
+	int (*translate)(void *opaque, uint64_t iova, uint64_t len, bool write, gpa_t *gpa, uint64_t *contig);
+	void *opaque;
+};
+
 /* ---- device bus ---------------------------------------------------------
  * One bus for port I/O and one for MMIO. Devices are registered before
  * the vCPUs start and the bus is read-only afterwards, so dispatch takes

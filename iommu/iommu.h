@@ -215,4 +215,161 @@ const char *iommu_attach_kind_name(enum iommu_attach_kind k);
 void iommu_plan_print(const struct iommu_plan *p, FILE *out, bool json, unsigned (*bus_number)(void *, unsigned),
 		      void *opaque);
 
+/* ==== The guest-visible Intel VT-d (vVT-d; docs/vvtd.md) ==================
+ *
+ * One struct vtd per guest DMA-remapping unit: a 4 KiB register page the
+ * VMM puts on its MMIO bus (vtd_mmio_ops) and the DMAR describes. The
+ * model offers scalable mode with 256-bit queued-invalidation
+ * descriptors, first-stage translation (4- and 5-level), page-selective
+ * invalidation and caching mode (so the guest also invalidates on
+ * not-present -> present changes, which the shadow backend relies on). No
+ * interrupt remapping, no second-stage translation for the guest.
+ *
+ * Threads: vCPU threads call the register callbacks; a tail-register
+ * write only records the tail and signals vtd_kick_fd(); the engine's
+ * io_uring thread (struct iq_engine) then calls vtd_drain(), which reads
+ * the queue from guest memory, applies every descriptor, calls the backend
+ * once per batch, and completes invalidation-wait descriptors in order.
+ * Device worker threads call vtd_translate(). One lock per unit.
+ *
+ * Everything the guest writes is hostile: a malformed descriptor stops the
+ * queue at that descriptor with an Invalidation Queue Error (FSTS.IQE, the
+ * fault event interrupt), a table the walk cannot read is a translation
+ * fault recorded in the fault-recording registers, never a VMM crash and
+ * never an access outside guest RAM.
+ */
+#define VTD_REG_SIZE 0x1000u
+#define VTD_PASID_ANY 0xffffffffu
+
+struct vtd;
+
+/* What the model needs from the VM. */
+struct vtd_env {
+	const struct gmem *mem;      /* tables, the queue, wait-descriptor status writes */
+	/* Deliver an MSI the guest programmed (fault event, completion event). */
+	void (*msi)(void *opaque, uint64_t addr, uint32_t data);
+	void *opaque;
+};
+
+/* How one requester ID translates (RID_PASID, i.e. requests without PASID). */
+enum vtd_dev_mode {
+	VTD_DEV_OFF,          /* translation disabled (GSTS.TES clear): DMA addresses are GPAs */
+	VTD_DEV_PASSTHROUGH,  /* scalable-mode PASID entry with PGTT pass-through */
+	VTD_DEV_BLOCKED,      /* no valid entry: every DMA faults (fault_reason says why) */
+	VTD_DEV_FIRST_STAGE,  /* first-stage table at fs_root */
+};
+
+struct vtd_dev_state {
+	enum vtd_dev_mode mode;
+	uint16_t did;                /* domain id (PASSTHROUGH, FIRST_STAGE) */
+	gpa_t fs_root;               /* FIRST_STAGE: the top-level table (FSPTPTR) */
+	unsigned levels;             /* FIRST_STAGE: 4 or 5 */
+	bool write_protect_ok;       /* FIRST_STAGE: WPE semantics (supervisor writes to R/O fault) */
+	uint8_t fault_reason;        /* BLOCKED: the architected reason code */
+};
+
+/*
+ * Where the host side of a unit's translations lives. Emulated devices
+ * need none (the model's own IOTLB serves vtd_translate()); assigned
+ * devices on a host without nesting use the shadow backend (iommu/
+ * vtd_shadow.c). Called on the drain thread with the unit's lock NOT held,
+ * so a backend may call vtd_device_state() and vtd_walk().
+ */
+struct vtd_backend_ops {
+	/* A context / PASID-cache / global invalidation covering rid (-1: every rid) was applied. */
+	void (*context_changed)(void *opaque, struct vtd *v, int rid);
+	/*
+	 * An IOTLB or PASID-based IOTLB invalidation: [iova, iova + len) of
+	 * domain did (-1: every domain; len 0: the whole address space).
+	 */
+	void (*iotlb_invalidate)(void *opaque, struct vtd *v, int did, uint64_t iova, uint64_t len);
+	/*
+	 * End of a batch: before an invalidation wait completes and at the end
+	 * of every drain. Issue the host calls; return how many were made, or
+	 * -errno (logged once; the guest sees the wait complete: there is no
+	 * architected error for a host failure, devices fault instead).
+	 */
+	int (*flush)(void *opaque, struct vtd *v);
+	void *opaque;
+};
+
+struct vtd_params {
+	unsigned index;              /* for messages: "vvtd0" */
+	unsigned addr_width;         /* guest address width: 48 (4-level) or 57 (5-level) */
+	uint8_t bus;                 /* the root bus number this unit serves (for fault records) */
+	const struct vtd_backend_ops *backend; /* NULL: emulated devices only */
+};
+
+/* The unit with its registers at reset values. -errno and one sentence. */
+int vtd_create(const struct vtd_params *p, const struct vtd_env *env, struct vtd **ret, char *err,
+	       size_t errlen) SKIFF_MUST_CHECK;
+void vtd_destroy(struct vtd *v);
+/* Register page callbacks: bus_register(..., VTD_REG_SIZE, &vtd_mmio_ops, v, ...). */
+extern const struct bus_device_ops vtd_mmio_ops;
+/* Readable (eventfd) when the guest moved the queue tail: call vtd_drain(). */
+int vtd_kick_fd(const struct vtd *v);
+/* Process the invalidation queue up to the tail (the engine's thread). */
+void vtd_drain(struct vtd *v);
+
+/* Emulated devices: translate one access of device rid (a struct dma_xlate backend). */
+int vtd_translate(struct vtd *v, uint16_t rid, uint64_t iova, uint64_t len, bool write, gpa_t *gpa,
+		  uint64_t *contig);
+/* How rid translates now (walks root/context/PASID tables; no fault recorded). */
+void vtd_device_state(struct vtd *v, uint16_t rid, struct vtd_dev_state *st);
+/*
+ * Every present first-stage leaf of st overlapping [iova, iova + len), in
+ * IOVA order, clipped to the range: fn(opaque, iova, gpa, size, writable);
+ * a non-zero return stops the walk and is returned. Unreadable tables end
+ * the walk with -EFAULT. No fault recorded.
+ */
+int vtd_walk(struct vtd *v, const struct vtd_dev_state *st, uint64_t iova, uint64_t len,
+	     int (*fn)(void *opaque, uint64_t iova, gpa_t gpa, uint64_t size, bool writable), void *opaque);
+
+/* The unit's counters (docs/vvtd.md): what benchmarks print. */
+struct vtd_stats {
+	uint64_t drains;             /* vtd_drain() calls that found work */
+	uint64_t descriptors;        /* guest descriptors processed */
+	uint64_t waits;              /* invalidation waits completed */
+	uint64_t host_calls;         /* sum of the backend's flush() returns */
+	uint64_t iqe;                /* invalidation queue errors raised */
+	uint64_t faults;             /* translation faults recorded */
+	uint64_t iotlb_hits, iotlb_misses;
+};
+void vtd_get_stats(struct vtd *v, struct vtd_stats *out);
+
+/*
+ * The shadow backend (vtd_shadow.c): assigned devices behind a vVT-d on a
+ * host without nesting. A device starts on the VM's IOAS (GPA identity,
+ * as while the guest has translation off); when the guest gives it a
+ * first-stage domain it moves to a shadow IOAS of that domain, which
+ * mirrors the guest's mappings (IOVA -> the guest page's offset in the RAM
+ * memfd), updated from the invalidations of each drain with contiguous
+ * runs coalesced into as few IOMMU_IOAS_MAP_FILE / IOMMU_IOAS_UNMAP calls
+ * as possible; pass-through puts it back on the VM's IOAS, blocked
+ * detaches it.
+ */
+struct vtd_shadow;
+int vtd_shadow_create(const struct iommu_sys *sys, int iommufd, uint32_t vm_ioas_id, const struct gmem *mem,
+		      struct vtd_shadow **ret, char *err, size_t errlen) SKIFF_MUST_CHECK;
+/* Before the guest runs: device rid is moved through at. */
+int vtd_shadow_add_device(struct vtd_shadow *s, uint16_t rid, const struct iommu_attach_ops *at, char *err,
+			  size_t errlen) SKIFF_MUST_CHECK;
+const struct vtd_backend_ops *vtd_shadow_backend(struct vtd_shadow *s);
+/* Devices back on the VM's IOAS, shadow IOASes destroyed. */
+void vtd_shadow_destroy(struct vtd_shadow *s);
+
+/*
+ * The queue engine (engine.c): one thread with an io_uring (liburing)
+ * that waits on every registered kick fd (and later event-queue fds) and
+ * calls the owner's drain for each that fired. iommufd has no io_uring
+ * command, so the drains' host ioctls stay synchronous on this thread.
+ */
+struct iq_engine;
+int iq_engine_create(struct iq_engine **ret, char *err, size_t errlen) SKIFF_MUST_CHECK;
+/* Before iq_engine_start(): drain(opaque) runs on the engine thread whenever fd is readable. */
+int iq_engine_add(struct iq_engine *e, int fd, void (*drain)(void *opaque), void *opaque) SKIFF_MUST_CHECK;
+int iq_engine_start(struct iq_engine *e) SKIFF_MUST_CHECK;
+/* Stop the thread (waits for a running drain) and free. NULL is allowed. */
+void iq_engine_destroy(struct iq_engine *e);
+
 #endif
