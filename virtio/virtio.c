@@ -24,7 +24,11 @@ uint8_t virtio_device_status(const struct virtio_device *vdev)
 
 uint64_t virtio_device_features(struct virtio_device *vdev)
 {
-	return vdev->ops->features(vdev) | 1ULL << VIRTIO_F_VERSION_1;
+	uint64_t f = vdev->ops->features(vdev) | 1ULL << VIRTIO_F_VERSION_1;
+
+	if (vdev->dma.translate)
+		f |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
+	return f;
 }
 
 static bool virtio_features_ok(struct virtio_device *vdev)
@@ -48,6 +52,16 @@ void virtio_device_set_status(struct virtio_device *vdev, uint8_t status)
 		log_warn("%s: driver accepted features %#llx beyond the offered %#llx (or without VERSION_1)",
 			 vdev->name, (unsigned long long)vdev->driver_features,
 			 (unsigned long long)virtio_device_features(vdev));
+		status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	} else if ((set & VIRTIO_STATUS_FEATURES_OK) && vdev->dma.translate &&
+		   !virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
+		/*
+		 * Behind a vIOMMU the driver's addresses are IOVAs; a driver
+		 * that would hand out GPAs instead cannot work (virtio 1.2
+		 * 6.1: the device MAY fail then).
+		 */
+		log_warn("%s: driver refused ACCESS_PLATFORM, which a device behind a vIOMMU needs",
+			 vdev->name);
 		status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	}
 	/* The device owns NEEDS_RESET (a worker may set it right now); keep it. */

@@ -85,6 +85,14 @@ struct virtio_device {
 	const struct virtio_device_ops *ops;
 	void *priv;                       /* the device model's state */
 	const struct gmem *mem;           /* guest memory the rings and buffers live in */
+	/*
+	 * How the device's DMA addresses become GPAs. translate NULL (the
+	 * default): ring and buffer addresses are GPAs. Set by the VMM before
+	 * the driver starts, for a device behind a vIOMMU: the device then
+	 * offers VIRTIO_F_ACCESS_PLATFORM, refuses FEATURES_OK without it,
+	 * translates every ring and buffer address, and does not use vhost.
+	 */
+	struct dma_xlate dma;
 
 	unsigned nr_queues;
 	struct virtio_queue_cfg queues[VIRTIO_MAX_QUEUES];
@@ -108,12 +116,15 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned
  * Transport-independent device life cycle, shared by virtio-mmio and
  * virtio-pci. The transport serialises calls for one device.
  */
-/* Feature bits offered to the driver: the device's plus VERSION_1. */
+/*
+ * Feature bits offered to the driver: the device's plus VERSION_1, and
+ * ACCESS_PLATFORM when the device sits behind a vIOMMU (dma.translate set).
+ */
 uint64_t virtio_device_features(struct virtio_device *vdev);
 /*
  * A driver write to device_status: 0 resets; FEATURES_OK is kept only if
  * the negotiated features are a subset of the offered ones and include
- * VERSION_1; DRIVER_OK activates the device (failure sets NEEDS_RESET).
+ * VERSION_1 (and ACCESS_PLATFORM behind a vIOMMU); DRIVER_OK activates the device (failure sets NEEDS_RESET).
  */
 void virtio_device_set_status(struct virtio_device *vdev, uint8_t status);
 uint8_t virtio_device_status(const struct virtio_device *vdev);
