@@ -105,8 +105,6 @@ int cfg_parse_none_only(struct ctx *c, const struct jpath *p, json_t *v, void *o
 int cfg_parse_null_only(struct ctx *c, const struct jpath *p, json_t *v, void *out);
 /* Firecracker sections skiff does not implement: only "nothing" (null, [], {}) passes. */
 int cfg_parse_unsupported(struct ctx *c, const struct jpath *p, json_t *v, void *out);
-/* skiff's own sections reserved for later: likewise, "not supported by skiff yet". */
-int cfg_parse_reserved(struct ctx *c, const struct jpath *p, json_t *v, void *out);
 
 /* ---- sections in drives.c (out is the struct skiff_config) ------------------ */
 
@@ -124,5 +122,11 @@ void cfg_net_free(struct skiff_net *n, unsigned nr);
 
 int cfg_parse_vfio(struct ctx *c, const struct jpath *p, json_t *v, void *out);
 void cfg_vfio_free(struct skiff_vfio *v, unsigned n);
+
+/* ---- the iommu section in iommu.c ------------------------------------------- */
+
+int cfg_parse_iommu(struct ctx *c, const struct jpath *p, json_t *v, void *out);
+/* After the whole document: what the section excludes elsewhere (pci=off). */
+int cfg_check_iommu(struct ctx *c, const struct skiff_config *cfg);
 
 #endif

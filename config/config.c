@@ -5,7 +5,7 @@
  * machine-config and serial, and loading a file. The schema machinery
  * (field tables, messages, did-you-mean) is in schema.c, described in
  * config-priv.h; the drives and entropy sections are in drives.c,
- * network-interfaces and vsock in net.c.
+ * network-interfaces and vsock in net.c, iommu in iommu.c.
  *
  * Firecracker sections skiff does not implement yet use cfg_parse_unsupported;
  * promoting one means writing its parse function (and its own field table)
@@ -203,8 +203,7 @@ static const struct field top_fields[] = {
 	{ "entropy", cfg_parse_entropy, false },
 	{ "cpu-config", cfg_parse_unsupported, false },
 	{ "vfio", cfg_parse_vfio, false },
-	/* skiff sections reserved for later. */
-	{ "iommu", cfg_parse_reserved, false },
+	{ "iommu", cfg_parse_iommu, false },
 };
 
 void config_free(struct skiff_config *cfg)
@@ -227,7 +226,9 @@ int config_load_buffer(const char *name, const char *data, size_t len, struct sk
 		       size_t errlen)
 {
 	struct ctx c = { .name = name ? name : "<config>", .err = err, .errlen = errlen };
-	struct skiff_config cfg = { .serial_mode = SERIAL_STDIO };
+	struct skiff_config cfg = {
+		.serial_mode = SERIAL_STDIO, .iommu.address_width = CONFIG_IOMMU_ADDR_WIDTH_DEFAULT,
+	};
 	json_error_t jerr;
 	int rc;
 
@@ -245,6 +246,8 @@ int config_load_buffer(const char *name, const char *data, size_t len, struct sk
 		goto out;
 	}
 	rc = cfg_parse_object(&c, NULL, root, top_fields, ARRAY_LEN(top_fields), &cfg);
+	if (rc == 0)
+		rc = cfg_check_iommu(&c, &cfg);
 	if (rc < 0)
 		goto out;
 

@@ -72,6 +72,13 @@ struct skiff_vsock {
 	bool vhost;             /* skiff: vhost-vsock (AF_VSOCK on the host) if the host has it */
 };
 
+/* skiff's "iommu": guest-visible VT-d units (docs/vvtd.md). */
+#define CONFIG_IOMMU_ADDR_WIDTH_DEFAULT 48
+struct skiff_iommu {
+	bool enabled;            /* a vVT-d unit for each PCIe root bus that holds devices */
+	unsigned address_width;  /* guest IOVA width: 48 (4-level tables, default) or 57 (5-level) */
+};
+
 struct skiff_config {
 	char *source;  /* file name used in messages */
 
@@ -107,6 +114,9 @@ struct skiff_config {
 	/* vfio (skiff) */
 	unsigned nr_vfio;
 	struct skiff_vfio *vfio;
+
+	/* iommu (skiff) */
+	struct skiff_iommu iommu;
 };
 
 /*

@@ -490,11 +490,3 @@ int cfg_parse_unsupported(struct ctx *c, const struct jpath *p, json_t *v, void 
 	return cfg_fail(c, p, "not supported by skiff");
 }
 
-/* skiff's own sections reserved for later. */
-int cfg_parse_reserved(struct ctx *c, const struct jpath *p, json_t *v, void *out)
-{
-	(void)out;
-	if (is_empty_section(v))
-		return 0;
-	return cfg_fail(c, p, "not supported by skiff yet");
-}

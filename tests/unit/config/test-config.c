@@ -241,7 +241,19 @@ static const struct bad bad_cases[] = {
 	  "vm.json: vfio[1].id: duplicate id \"n\" (also vfio[0])" },
 	{ __LINE__, "{" MIN ", \"vfio\": [{\"id\": \"a\", \"bdf\": \"0000:00:03.0\"}, {\"id\": \"b\", \"bdf\": \"0000:00:03.0\"}]}",
 	  "vm.json: vfio[1].bdf: 0000:00:03.0 is already assigned by vfio[0]" },
-	{ __LINE__, "{" MIN ", \"iommu\": {\"type\": \"smmu\"}}", "vm.json: iommu: not supported by skiff yet" },
+	/* iommu */
+	{ __LINE__, "{" MIN ", \"iommu\": {\"type\": \"smmu\"}}", "vm.json: iommu.type: unknown key" },
+	{ __LINE__, "{" MIN ", \"iommu\": {\"enable\": true}}", "vm.json: iommu.enable: unknown key; did you mean \"enabled\"?" },
+	{ __LINE__, "{" MIN ", \"iommu\": true}", "vm.json: iommu: expected an object, got boolean" },
+	{ __LINE__, "{" MIN ", \"iommu\": {\"enabled\": 1}}", "vm.json: iommu.enabled: expected a boolean, got integer" },
+	{ __LINE__, "{" MIN ", \"iommu\": {\"enabled\": true, \"address_width\": 52}}",
+	  "vm.json: iommu.address_width: must be 48 (4-level tables) or 57 (5-level), got 52" },
+	{ __LINE__, "{" MIN ", \"iommu\": {\"address_width\": \"48\"}}",
+	  "vm.json: iommu.address_width: expected an integer, got string" },
+	{ __LINE__, "{\"iommu\": {\"enabled\": true}, \"boot-source\": {\"kernel_image_path\": \"/k\", \"boot_args\": "
+	  "\"console=ttyS0 pci=off\"}, " MACH "}",
+	  "vm.json: iommu.enabled: boot-source.boot_args has pci=off, and virtio-mmio devices cannot sit behind a "
+	  "vIOMMU; drop pci=off or the iommu section" },
 	{ __LINE__, "{" MIN ", \"vsocks\": {}}", "vm.json: vsocks: unknown key; did you mean \"vsock\"?" },
 };
 
@@ -354,6 +366,35 @@ static void test_good(void)
 		CHECK(cfg.vfio[0].root_bus == -1 && cfg.vfio[0].slot == -1);
 		CHECK(streq_null(cfg.vfio[1].bdf, "0000:ab:1f.7"));
 		CHECK(cfg.vfio[1].root_bus == 1 && cfg.vfio[1].slot == 5);
+		config_free(&cfg);
+	}
+
+	/* iommu: off by default, {} and null too; enabled with the default or a 5-level width. */
+	if (load_ok("{" MIN "}", &cfg) == 0) {
+		CHECK(!cfg.iommu.enabled && cfg.iommu.address_width == 48);
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"iommu\": {}}", &cfg) == 0) {
+		CHECK(!cfg.iommu.enabled && cfg.iommu.address_width == 48);
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"iommu\": {\"enabled\": true}}", &cfg) == 0) {
+		CHECK(cfg.iommu.enabled && cfg.iommu.address_width == 48);
+		config_free(&cfg);
+	}
+	if (load_ok("{" MIN ", \"iommu\": {\"enabled\": true, \"address_width\": 57}}", &cfg) == 0) {
+		CHECK(cfg.iommu.enabled && cfg.iommu.address_width == 57);
+		config_free(&cfg);
+	}
+	/* Off with pci=off is fine; "pci=offx" is not pci=off. */
+	if (load_ok("{\"boot-source\": {\"kernel_image_path\": \"/k\", \"boot_args\": \"pci=off\"}, " MACH
+		    ", \"iommu\": {\"enabled\": false, \"address_width\": null}}", &cfg) == 0) {
+		CHECK(!cfg.iommu.enabled && cfg.iommu.address_width == 48);
+		config_free(&cfg);
+	}
+	if (load_ok("{\"boot-source\": {\"kernel_image_path\": \"/k\", \"boot_args\": \"pci=offx\"}, " MACH
+		    ", \"iommu\": {\"enabled\": true}}", &cfg) == 0) {
+		CHECK(cfg.iommu.enabled);
 		config_free(&cfg);
 	}
 
