@@ -114,6 +114,13 @@ int kvm_irq_line(int vm_fd, uint32_t gsi, int level)
 	return xioctl(vm_fd, KVM_IRQ_LINE, &irq);
 }
 
+int kvm_signal_msi(int vm_fd, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
+
+	return xioctl(vm_fd, KVM_SIGNAL_MSI, &msi);
+}
+
 int kvm_create_vcpu(int vm_fd, unsigned long id, int *ret_fd)
 {
 	return xioctl_fd(vm_fd, KVM_CREATE_VCPU, id, ret_fd);

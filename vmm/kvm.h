@@ -22,6 +22,8 @@ int kvm_create_irqchip(int vm_fd);
 int kvm_create_pit2(int vm_fd);
 int kvm_set_user_memory_region(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size, void *host);
 int kvm_irq_line(int vm_fd, uint32_t gsi, int level);
+/* Inject one MSI: >0 delivered, 0 blocked by the guest (masked, no such APIC), or -errno. */
+int kvm_signal_msi(int vm_fd, uint64_t addr, uint32_t data);
 int kvm_create_vcpu(int vm_fd, unsigned long id, int *ret_fd);
 int kvm_run(int vcpu_fd);
 int kvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid2 *cpuid);

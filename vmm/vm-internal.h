@@ -111,6 +111,24 @@ int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *path
 void vm_destroy_vfio(struct vm *vm);
 
 /*
+ * viommu_layout.c: the VM's vVT-d units (docs/vvtd.md). One slot per
+ * root bus of root that holds functions, in bus order, slot k's registers
+ * at X86_VIOMMU_BASE + k * X86_VIOMMU_STRIDE and an endpoint scope per
+ * function of the bus; a bus with a function is_emulated() denies (an
+ * assigned device) only when assigned_ok. At most max; -E2BIG with one
+ * sentence in msg when more buses hold devices.
+ */
+struct vm_viommu_slot {
+	unsigned bus_index;          /* root bus within the root complex */
+	uint8_t bus;                 /* its bus number */
+	bool assigned;               /* holds assigned (VFIO) devices */
+	struct acpi_viommu acpi;     /* its DRHD */
+};
+int vm_viommu_layout(struct pci_root *root, bool (*is_emulated)(void *, const struct pci_func *), void *opaque,
+		     bool assigned_ok, struct vm_viommu_slot *out, unsigned max, unsigned *ret_n, char *msg,
+		     size_t len);
+
+/*
  * plan_acpi.c: an executed plan's vIOMMUs for the DMAR and the IORT
  * (docs/iommu.md). vIOMMU k, the k-th unit in plan order whose mode is
  * VIOMMU or PARENT (fallen-back units get none), has its registers in
