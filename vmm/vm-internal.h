@@ -109,6 +109,19 @@ struct iommu_plan;
 int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *paths, struct iommu_plan **ret,
 		  unsigned *ret_nr_buses, char *msg, size_t len);
 void vm_destroy_vfio(struct vm *vm);
+/*
+ * For vm_viommu.c (the config's "iommu" section): whether assigned
+ * devices can sit behind a vVT-d unit (the shadow backend, docs/vvtd.md),
+ * and the backend for the unit of root bus bus_index, whose assigned
+ * devices then move through it (created by vm_vfio.c, torn down by
+ * vm_destroy_vfio). Until the shadow backend is wired: false, and
+ * -EOPNOTSUPP; assigned devices then keep no vIOMMU, as without the
+ * section.
+ */
+struct vtd_backend_ops;
+bool vm_vfio_viommu_supported(const struct vm *vm);
+int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,
+			   struct vm_error *err);
 
 /*
  * viommu_layout.c: the VM's vVT-d units (docs/vvtd.md). One slot per

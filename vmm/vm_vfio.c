@@ -231,3 +231,20 @@ void vm_destroy_vfio(struct vm *vm)
 	free(vv);
 	vm->vfio = NULL;
 }
+
+bool vm_vfio_viommu_supported(const struct vm *vm)
+{
+	(void)vm;
+	return false; /* the shadow backend is not wired here yet */
+}
+
+int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,
+			   struct vm_error *err)
+{
+	(void)vm;
+	(void)bus_index;
+	(void)bus;
+	(void)err;
+	*ret = NULL;
+	return -EOPNOTSUPP;
+}
