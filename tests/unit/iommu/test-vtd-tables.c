@@ -683,7 +683,8 @@ static void test_walk_5level_and_aliasing(void)
 	CHECK_SEG(r, 3, 0xff00000040000000ULL, 0xc0000000, GIB, true);
 	CHECK_EQ(walk(&st, 0, 1ULL << 57, &r), 0);
 	CHECK_EQ(r.n, 3);
-	CHECK_MSG(now() - t0 < 1.0, "sparse 57-bit walks took %.3f s", now() - t0);
+	/* Generous: the bound catches a walk that grows with the space (hours), not a slow machine. */
+	CHECK_MSG(now() - t0 < 10.0, "sparse 57-bit walks took %.3f s", now() - t0);
 
 	/*
 	 * Aliasing: every entry of each level names the same next table, down
@@ -706,7 +707,7 @@ static void test_walk_5level_and_aliasing(void)
 	CHECK_EQ(r.n, 0);
 	/* One PD's worth is fine: 1 + 1 + 1 + 512 tables. */
 	CHECK_EQ(walk(&st, 0, GIB, &r), 0);
-	CHECK_MSG(now() - t0 < 1.0, "aliased walks took %.3f s", now() - t0);
+	CHECK_MSG(now() - t0 < 10.0, "aliased walks took %.3f s", now() - t0);
 	/* The same with leaves: the callbacks are bounded by the same count. */
 	wr(pt, 0x1000 | P | RW | US);
 	CHECK_EQ(walk(&st, 0, 1ULL << 48, &r), -ELOOP);
