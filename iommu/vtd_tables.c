@@ -358,11 +358,13 @@ int vtd_tables_walk(const struct gmem *mem, const struct vtd_dev_state *st, uint
 	uint64_t last, half, mask;
 	int r = 0;
 
-	if (st->mode == VTD_DEV_BLOCKED || len == 0)
+	if (st->mode == VTD_DEV_BLOCKED)
 		return 0;
 	/* Identity has no leaves to list; the caller handles OFF and PASSTHROUGH itself. */
 	if (st->mode != VTD_DEV_FIRST_STAGE || (st->levels != 4 && st->levels != 5))
 		return -EINVAL;
+	if (len == 0)
+		return 0;
 	last = iova + len - 1 < iova ? UINT64_MAX : iova + len - 1;
 	w.bits = input_bits(st);
 	w.tables_left = mem->size / PAGE_4K;
