@@ -358,6 +358,23 @@ const struct vtd_backend_ops *vtd_shadow_backend(struct vtd_shadow *s);
 /* Devices back on the VM's IOAS, shadow IOASes destroyed. */
 void vtd_shadow_destroy(struct vtd_shadow *s);
 
+/* The shadow's counters (docs/vvtd.md, "shadow backend"); any thread. */
+struct vtd_shadow_stats {
+	uint64_t flushes;            /* flush() calls that made host calls */
+	uint64_t host_calls;         /* every ioctl and device move they made */
+	uint64_t maps;               /* IOMMU_IOAS_MAP_FILE / IOMMU_IOAS_MAP calls */
+	uint64_t unmaps;             /* IOMMU_IOAS_UNMAP calls */
+	uint64_t mapped_bytes;       /* bytes those maps covered */
+	uint64_t leaves;             /* first-stage leaves the walks visited */
+	uint64_t moves;              /* device attaches and detaches */
+	uint64_t ioas_allocs, ioas_destroys;
+	uint64_t mmio_skipped;       /* leaves pointing outside RAM, not mapped */
+	uint64_t errors;             /* host calls that failed */
+	uint64_t areas;              /* IOAS areas mapped now, over all shadow IOASes */
+	uint64_t domains;            /* shadow IOASes now */
+};
+void vtd_shadow_get_stats(struct vtd_shadow *s, struct vtd_shadow_stats *out);
+
 /*
  * The queue engine (engine.c): one thread with an io_uring (liburing)
  * that waits on every registered kick fd (and later event-queue fds) and

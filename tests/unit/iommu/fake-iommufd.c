@@ -16,6 +16,8 @@ void fake_reset(void)
 	fk.next_id = 1;
 	fk.fd = -1;
 	fk.failed_op = -1;
+	fk.memfd = -1;
+	fk.map_file_errno = ENOTTY;
 	fk.ksz_hw_info = sizeof(struct iommu_hw_info);
 	fk.ksz_hwpt_alloc = sizeof(struct iommu_hwpt_alloc);
 	fk.ksz_viommu_alloc = sizeof(struct iommu_viommu_alloc);
@@ -257,6 +259,12 @@ static int destroy(const struct iommu_destroy *d)
 		return -EBUSY;
 	if (o->holds)
 		fk.obj[o->holds].users--;
+	if (o->kind == FK_IOAS)
+		for (unsigned i = 0; i < FAKE_MAX_AREAS; i++)
+			if (fk.areas[i].ioas == d->id) {
+				fk.areas[i].ioas = 0;
+				fk.nr_areas--;
+			}
 	memset(o, 0, sizeof(*o));
 	return 0;
 }
@@ -267,6 +275,155 @@ static bool has_vdevice(uint32_t dev, uint32_t viommu)
 		if (fk.obj[i].kind == FK_VDEVICE && fk.obj[i].dev == dev && fk.obj[i].holds == viommu)
 			return true;
 	return false;
+}
+
+/* ---- IOAS areas ---------------------------------------------------------------- */
+
+void fake_set_mem(int memfd, void *host, uint64_t size)
+{
+	fk.memfd = memfd;
+	fk.mem_host = (uintptr_t)host;
+	fk.mem_size = size;
+}
+
+/* The lowest-IOVA area of ioas overlapping [first, last] (index into fk.areas, -1: none). */
+static int area_first(uint32_t ioas, uint64_t first, uint64_t last)
+{
+	int best = -1;
+
+	for (unsigned i = 0; i < FAKE_MAX_AREAS; i++) {
+		const struct fake_area *a = &fk.areas[i];
+
+		if (a->ioas != ioas || a->iova > last || a->iova + a->len - 1 < first)
+			continue;
+		if (best < 0 || a->iova < fk.areas[best].iova)
+			best = (int)i;
+	}
+	return best;
+}
+
+static bool area_in(uint32_t ioas, uint64_t first, uint64_t last, int *ret)
+{
+	int i = area_first(ioas, first, last);
+
+	if (ret)
+		*ret = i;
+	return i >= 0;
+}
+
+unsigned fake_ioas_areas(uint32_t ioas)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < FAKE_MAX_AREAS; i++)
+		n += fk.areas[i].ioas == ioas;
+	return n;
+}
+
+bool fake_lookup(uint32_t ioas, uint64_t iova, uint64_t *ret_start, uint32_t *ret_flags)
+{
+	int i = area_first(ioas, iova, iova);
+
+	if (i < 0)
+		return false;
+	*ret_start = fk.areas[i].start + (iova - fk.areas[i].iova);
+	*ret_flags = fk.areas[i].flags;
+	return true;
+}
+
+/* Whether a device is attached to ioas (its reserved regions apply then). */
+static bool ioas_has_device(uint32_t ioas)
+{
+	for (uint32_t i = 1; i < FAKE_MAX_OBJ; i++)
+		if (fk.obj[i].kind == FK_DEVICE && fk.obj[i].pt == ioas)
+			return true;
+	return false;
+}
+
+static int ioas_alloc(struct iommu_ioas_alloc *a)
+{
+	if (a->size < sizeof(*a) || a->flags)
+		return -EINVAL;
+	a->out_ioas_id = new_obj(FK_IOAS, -1, 0);
+	return a->out_ioas_id ? 0 : -ENOMEM;
+}
+
+/* iopt_check_iova and the area insert of io_pagetable.c. */
+static int add_area(uint32_t ioas, uint32_t flags, uint64_t iova, uint64_t len, uint64_t start, bool file)
+{
+	const uint32_t known = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	uint64_t last;
+
+	if (!get(ioas, FK_IOAS))
+		return -ENOENT;
+	if ((flags & ~known) || !(flags & IOMMU_IOAS_MAP_FIXED_IOVA) || !len)
+		return -EINVAL;
+	if ((iova | len | start) & 0xfff)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, len - 1, &last))
+		return -EOVERFLOW;
+	if (start > fk.mem_size || len > fk.mem_size - start)
+		return -EFAULT;
+	if (fk.resv_last && ioas_has_device(ioas) && iova <= fk.resv_last && last >= fk.resv_first)
+		return -EINVAL;
+	if (area_in(ioas, iova, last, NULL))
+		return -EEXIST;
+	for (unsigned i = 0; i < FAKE_MAX_AREAS; i++) {
+		if (fk.areas[i].ioas)
+			continue;
+		fk.areas[i] = (struct fake_area){ ioas, iova, len, start,
+			flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE), file };
+		fk.nr_areas++;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
+static int map_file(const struct iommu_ioas_map_file *m)
+{
+	if (fk.no_map_file)
+		return -fk.map_file_errno;
+	if (m->size < sizeof(*m))
+		return -EINVAL;
+	if (m->fd != fk.memfd)
+		return -EBADF;
+	return add_area(m->ioas_id, m->flags, m->iova, m->length, m->start, true);
+}
+
+static int map_va(const struct iommu_ioas_map *m)
+{
+	if (m->size < sizeof(*m) || m->__reserved)
+		return -EINVAL;
+	if (m->user_va < fk.mem_host || m->user_va - fk.mem_host > fk.mem_size)
+		return -EFAULT;
+	return add_area(m->ioas_id, m->flags, m->iova, m->length, m->user_va - fk.mem_host, false);
+}
+
+/* iopt_unmap_iova_range: whole areas only, in IOVA order; a cut area stops it with ENOENT. */
+static int unmap(struct iommu_ioas_unmap *u)
+{
+	uint64_t last, done = 0;
+	int i;
+
+	if (!get(u->ioas_id, FK_IOAS))
+		return -ENOENT;
+	if (!u->length)
+		return -EINVAL;
+	if (__builtin_add_overflow(u->iova, u->length - 1, &last))
+		return -EOVERFLOW;
+	while (area_in(u->ioas_id, u->iova, last, &i)) {
+		struct fake_area *a = &fk.areas[i];
+
+		if (a->iova < u->iova || a->iova + a->len - 1 > last)
+			return -ENOENT;
+		done += a->len;
+		a->ioas = 0;
+		fk.nr_areas--;
+	}
+	if (!done)
+		return -ENOENT;
+	u->length = done;
+	return 0;
 }
 
 int fake_attach(uint32_t dev_id, uint32_t pt_id)
@@ -287,6 +444,8 @@ int fake_attach(uint32_t dev_id, uint32_t pt_id)
 			return -ENOENT;
 		r = pt->inst == d->inst ? 0 : -EINVAL;
 	} else if (pt->kind == FK_IOAS) {
+		if (fk.resv_last && area_in(pt_id, fk.resv_first, fk.resv_last, NULL))
+			return -EADDRINUSE;
 		fk.ioas_attaches++;
 	} else {
 		r = -EINVAL;
@@ -332,6 +491,8 @@ static void f_close(void *ctx, int fd)
 	close(fd);
 	if (fd == fk.fd) {
 		memset(fk.obj, 0, sizeof(fk.obj));
+		memset(fk.areas, 0, sizeof(fk.areas));
+		fk.nr_areas = 0;
 		fk.fd = -1;
 	}
 }
@@ -354,6 +515,14 @@ static int f_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		return (r = injected(FOP_VDEVICE_ALLOC)) ? r : vdevice_alloc(arg);
 	case IOMMU_DESTROY:
 		return (r = injected(FOP_DESTROY)) ? r : destroy(arg);
+	case IOMMU_IOAS_ALLOC:
+		return (r = injected(FOP_IOAS_ALLOC)) ? r : ioas_alloc(arg);
+	case IOMMU_IOAS_MAP_FILE:
+		return (r = injected(FOP_MAP)) ? r : map_file(arg);
+	case IOMMU_IOAS_MAP:
+		return (r = injected(FOP_MAP)) ? r : map_va(arg);
+	case IOMMU_IOAS_UNMAP:
+		return (r = injected(FOP_UNMAP)) ? r : unmap(arg);
 	default:
 		return -ENOTTY;
 	}

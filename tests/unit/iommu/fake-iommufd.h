@@ -12,6 +12,17 @@
  * their s2_key is equal (the kernel's compatibility, whatever it is).
  * Offering a stage-2 across driver types sets `hazard` (the real kernel
  * has hung there) and fails with EINVAL.
+ *
+ * IOAS areas (for the vVT-d shadow backend): IOMMU_IOAS_ALLOC, MAP_FILE
+ * (only of the registered memfd) and MAP (only inside the registered VMM
+ * mapping) with FIXED_IOVA, each call one area as in the kernel's
+ * io_pagetable; a map over an existing area is EEXIST, over the reserved
+ * range of an IOAS with a device attached EINVAL; IOMMU_IOAS_UNMAP removes
+ * the areas inside the range in IOVA order and fails with ENOENT at the
+ * first area the range cuts (those before it stay unmapped, as in
+ * iopt_unmap_iova_range) or when it holds none. Destroying an IOAS drops
+ * its areas; attaching a device to an IOAS with an area in the reserved
+ * range is EADDRINUSE.
  */
 #ifndef SKIFF_TEST_FAKE_IOMMUFD_H
 #define SKIFF_TEST_FAKE_IOMMUFD_H
@@ -21,7 +32,10 @@
 
 #include "iommu.h"
 
-enum fake_op { FOP_HW_INFO, FOP_HWPT_ALLOC, FOP_VIOMMU_ALLOC, FOP_VDEVICE_ALLOC, FOP_DESTROY, FOP_ATTACH, FOP_N };
+enum fake_op {
+	FOP_HW_INFO, FOP_HWPT_ALLOC, FOP_VIOMMU_ALLOC, FOP_VDEVICE_ALLOC, FOP_DESTROY, FOP_ATTACH,
+	FOP_IOAS_ALLOC, FOP_MAP, FOP_UNMAP, FOP_N
+};
 
 struct fake_inst {
 	const char *name;
@@ -45,6 +59,16 @@ struct fake_obj {
 };
 
 #define FAKE_MAX_OBJ 128
+#define FAKE_MAX_AREAS 8192
+
+/* One IOAS area: what one IOMMU_IOAS_MAP(_FILE) made. */
+struct fake_area {
+	uint32_t ioas;            /* 0: free slot */
+	uint64_t iova, len;
+	uint64_t start;           /* offset in the memfd (MAP: derived from the VMM address) */
+	uint32_t flags;           /* IOMMU_IOAS_MAP_READABLE / WRITEABLE */
+	bool file;                /* made by MAP_FILE */
+};
 
 struct fake_iommufd {
 	struct fake_inst inst[8];
@@ -65,6 +89,15 @@ struct fake_iommufd {
 	unsigned ioas_attaches;             /* attaches onto an IOAS (the plan must make none) */
 	int failed_op;                     /* the op fail_nth hit, -1: none */
 	int fd;                            /* the eventfd standing in for /dev/iommu */
+	/* IOAS areas */
+	struct fake_area areas[FAKE_MAX_AREAS];
+	unsigned nr_areas;                 /* live areas */
+	int memfd;                         /* the only fd MAP_FILE accepts */
+	uint64_t mem_size;                 /* its size */
+	uintptr_t mem_host;                /* the VMM mapping MAP accepts (mem_size bytes) */
+	bool no_map_file;                  /* MAP_FILE gives map_file_errno (ENOTTY: before 6.13) */
+	int map_file_errno;
+	uint64_t resv_first, resv_last;    /* reserved IOVA of an IOAS with a device attached; last 0: none */
 };
 
 extern struct fake_iommufd fk;
@@ -80,5 +113,10 @@ int fake_detach(uint32_t dev_id);
 /* Objects other than IOAS and devices. */
 unsigned fake_live_objects(void);
 bool fake_exists(uint32_t id);
+/* The memfd MAP_FILE accepts and the VMM mapping MAP accepts, both of size bytes. */
+void fake_set_mem(int memfd, void *host, uint64_t size);
+/* Areas of an IOAS; whether iova is mapped there: its memfd offset and flags. */
+unsigned fake_ioas_areas(uint32_t ioas);
+bool fake_lookup(uint32_t ioas, uint64_t iova, uint64_t *ret_start, uint32_t *ret_flags);
 
 #endif
