@@ -2,10 +2,11 @@
 /*
  * Unit tests for the vVT-d shadow backend (iommu/vtd_shadow.c) over the
  * fake iommufd, which models IOAS areas as the kernel does (one area per
- * map call, ENOENT for an unmap that cuts one). The guest's first-stage
- * tables are built in fake guest RAM (a real memfd) and walked by the
- * real table walker (iommu/vtd_tables.c); a stand-in for the unit gives
- * each requester ID the state a test sets. Covered: context changes in
+ * map call, ENOENT for an unmap that cuts one). The guest's scalable-mode
+ * root/context/PASID and first-stage tables are built in fake guest RAM
+ * (a real memfd) and read by the real unit (iommu/vtd.c, its device-state
+ * cache and iommu/vtd_tables.c); the tests call the backend as a drain
+ * does. Covered: context changes in
  * every mode, coalescing (ioctls counted), partial invalidation of a
  * coalesced area, unchanged areas left alone, domains shared by devices,
  * MMIO leaves skipped, the MAP_FILE -> MAP fallback, teardown, and
@@ -36,25 +37,40 @@
 static struct gmem mem;
 static gpa_t next_table;
 
-/* ---- the stand-in unit: its root table and TE bit, the real walker ------------------------- */
+/* ---- the unit: the real model, its root table set as if the guest had latched it --------------- */
 
-struct vtd {
-	const struct gmem *mem;
-	gpa_t root;              /* root table (scalable mode) */
-	bool te;                 /* GSTS.TES */
-};
+static struct vtd *unit;
+static gpa_t root_table;
 
-static struct vtd unit;
-
-void vtd_device_state(struct vtd *v, uint16_t rid, struct vtd_dev_state *st)
+static void no_msi(void *opaque, uint64_t addr, uint32_t data)
 {
-	vtd_tables_device_state(v->mem, v->root | 1ull << 10, v->te, rid, st);
+	(void)opaque;
+	(void)addr;
+	(void)data;
 }
 
-int vtd_walk(struct vtd *v, const struct vtd_dev_state *st, uint64_t iova, uint64_t len,
-	     int (*fn)(void *opaque, uint64_t iova, gpa_t gpa, uint64_t size, bool writable), void *opaque)
+static void unit_create(void)
 {
-	return vtd_tables_walk(v->mem, st, iova, len, fn, opaque);
+	struct vtd_params p = { .index = 0, .addr_width = 48, .bus = 0x80 };
+	struct vtd_env env = { .mem = &mem, .msi = no_msi };
+	char err[256];
+
+	vtd_destroy(unit);
+	unit = NULL;
+	CHECK(vtd_create(&p, &env, &unit, err, sizeof(err)) == 0);
+	if (!unit)
+		exit(1);
+	/* what GCMD.SRTP and GCMD.TE leave behind (tests/unit/iommu/test-vtd.c drives the registers) */
+	unit->rta_active = root_table | 1ull << 10;
+	unit->gsts |= VTD_GSTS_TES | VTD_GSTS_RTPS;
+}
+
+static void set_te(bool on)
+{
+	if (on)
+		unit->gsts |= VTD_GSTS_TES;
+	else
+		unit->gsts &= ~VTD_GSTS_TES;
 }
 
 /* ---- first-stage tables in guest RAM ----------------------------------------------------- */
@@ -125,7 +141,7 @@ enum pe_kind { PE_NONE, PE_PT, PE_FS };
 static void set_pasid(uint16_t rid, enum pe_kind kind, uint16_t did, gpa_t fs_root)
 {
 	unsigned devfn = rid & 0xff;
-	gpa_t re = unit.root + (rid >> 8) * 16 + (devfn >= 128 ? 8 : 0), ce, dir, tbl;
+	gpa_t re = root_table + (rid >> 8) * 16 + (devfn >= 128 ? 8 : 0), ce, dir, tbl;
 
 	if (!(rd(re) & 1))
 		wr(re, new_table() | 1);
@@ -183,7 +199,8 @@ static void setup(void)
 	}
 	fake_set_mem(mem.memfd, mem.host, mem.size);
 	next_table = 28 * MiB; /* tables above what the tests map, below the hole at 32 MiB */
-	unit = (struct vtd){ .mem = &mem, .root = new_table(), .te = true };
+	root_table = new_table();
+	unit_create();
 	memset(fk.n, 0, sizeof(fk.n));
 	fk.calls = 0;
 }
@@ -214,17 +231,19 @@ static uint32_t pt_of(unsigned i)
 
 static int flush(struct vtd_shadow *s)
 {
-	return vtd_shadow_backend(s)->flush(vtd_shadow_backend(s)->opaque, &unit);
+	return vtd_shadow_backend(s)->flush(vtd_shadow_backend(s)->opaque, unit);
 }
 
+/* The guest's context-cache invalidation: the model drops its cached states, then tells the backend. */
 static void ctx(struct vtd_shadow *s, int rid)
 {
-	vtd_shadow_backend(s)->context_changed(vtd_shadow_backend(s)->opaque, &unit, rid);
+	vtd_devc_flush_all(unit);
+	vtd_shadow_backend(s)->context_changed(vtd_shadow_backend(s)->opaque, unit, rid);
 }
 
 static void inval(struct vtd_shadow *s, int did, uint64_t iova, uint64_t len)
 {
-	vtd_shadow_backend(s)->iotlb_invalidate(vtd_shadow_backend(s)->opaque, &unit, did, iova, len);
+	vtd_shadow_backend(s)->iotlb_invalidate(vtd_shadow_backend(s)->opaque, unit, did, iova, len);
 }
 
 static unsigned ops(void)
@@ -332,7 +351,7 @@ static void test_modes(void)
 	ctx(s, -1);
 	CHECK_EQ(flush(s), 3);
 	CHECK(pt_of(0) && pt_of(0) != vm_ioas);
-	unit.te = false;
+	set_te(false);
 	ctx(s, -1);
 	CHECK_EQ(flush(s), 2);
 	CHECK_EQ(pt_of(0), vm_ioas);
@@ -735,6 +754,7 @@ int main(void)
 	test_sharing();
 	test_mmio_and_fallback();
 	test_fail_nth();
+	vtd_destroy(unit);
 	gmem_destroy(&mem);
 	return check_summary("vtd-shadow");
 }
