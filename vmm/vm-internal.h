@@ -113,10 +113,11 @@ void vm_destroy_vfio(struct vm *vm);
  * For vm_viommu.c (the config's "iommu" section): whether assigned
  * devices can sit behind a vVT-d unit (the shadow backend, docs/vvtd.md),
  * and the backend for the unit of root bus bus_index, whose assigned
- * devices then move through it (created by vm_vfio.c, torn down by
- * vm_destroy_vfio). Until the shadow backend is wired: false, and
- * -EOPNOTSUPP; assigned devices then keep no vIOMMU, as without the
- * section.
+ * devices then move through it (created by vm_vfio.c on the first call,
+ * after vm_create_vfio; destroyed by vm_destroy_vfio, which must run after
+ * the queue engine stopped). Units that fell back (DIRECT) and parent
+ * units (PARENT, until a nested VT-d backend exists) get the shadow; a unit
+ * with an iommufd vIOMMU object is refused with a sentence.
  */
 struct vtd_backend_ops;
 bool vm_vfio_viommu_supported(const struct vm *vm);

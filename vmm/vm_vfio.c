@@ -29,6 +29,8 @@ struct vm_vfio {
 	struct vfio_pci *pci[16];
 	struct iommu_plan *plan;
 	unsigned nr_buses;           /* root buses the placement needs */
+	/* per plan unit: the shadow backend of its vVT-d (config "iommu"), NULL: none */
+	struct vtd_shadow *shadow[IOMMU_MAX_UNITS];
 };
 
 static int slot_map(void *opaque, uint64_t gpa, uint64_t size, void *host, int *ret_slot)
@@ -214,6 +216,28 @@ int vm_create_vfio(struct vm *vm, struct vm_error *err)
 	return 0;
 }
 
+/* The shadows' counters, one line each (what docs/vvtd.md explains and the lab reads). */
+static void shadow_report(struct vm_vfio *vv)
+{
+	for (unsigned u = 0; u < IOMMU_MAX_UNITS; u++) {
+		struct vtd_shadow_stats st;
+
+		if (!vv->shadow[u])
+			continue;
+		vtd_shadow_get_stats(vv->shadow[u], &st);
+		log_info("vvtd shadow (host IOMMU %s): %llu flushes, %llu host calls: %llu maps (%llu KiB), %llu unmaps, "
+			 "%llu device moves, %llu IOAS allocs, %llu destroys; %llu leaves walked, %llu MMIO leaves "
+			 "skipped, %llu errors; %llu areas in %llu shadow IOASes now",
+			 iommu_plan_unit(vv->plan, u)->instance, (unsigned long long)st.flushes,
+			 (unsigned long long)st.host_calls, (unsigned long long)st.maps,
+			 (unsigned long long)(st.mapped_bytes >> 10), (unsigned long long)st.unmaps,
+			 (unsigned long long)st.moves, (unsigned long long)st.ioas_allocs,
+			 (unsigned long long)st.ioas_destroys, (unsigned long long)st.leaves,
+			 (unsigned long long)st.mmio_skipped, (unsigned long long)st.errors, (unsigned long long)st.areas,
+			 (unsigned long long)st.domains);
+	}
+}
+
 /* After the vCPUs stopped, before the PCI root and the MSI routes go. */
 void vm_destroy_vfio(struct vm *vm)
 {
@@ -223,6 +247,10 @@ void vm_destroy_vfio(struct vm *vm)
 		return;
 	for (unsigned i = vv->nr; i-- > 0;)
 		vfio_pci_destroy(vv->pci[i]);
+	/* The queue engine is stopped: no flush runs. Devices back on their identity target first. */
+	shadow_report(vv);
+	for (unsigned u = 0; u < IOMMU_MAX_UNITS; u++)
+		vtd_shadow_destroy(vv->shadow[u]);
 	iommu_plan_destroy(vv->plan); /* devices back on the IOAS, then its objects go */
 	for (unsigned i = vv->nr; i-- > 0;)
 		vfio_device_close(vv->dev[i]);
@@ -235,16 +263,69 @@ void vm_destroy_vfio(struct vm *vm)
 bool vm_vfio_viommu_supported(const struct vm *vm)
 {
 	(void)vm;
-	return false; /* the shadow backend is not wired here yet */
+	return true; /* the shadow backend: any host IOMMU, nesting or not */
 }
 
+/* The unit whose devices sit on root bus bus_index, or -1. */
+static int unit_of_bus(const struct iommu_plan *p, unsigned bus_index)
+{
+	for (unsigned u = 0; u < iommu_plan_nr_units(p); u++)
+		if (iommu_plan_unit(p, u)->root_bus == bus_index)
+			return (int)u;
+	return -1;
+}
+
+/*
+ * The unit's devices behind a vVT-d: the shadow backend (docs/vvtd.md).
+ * DIRECT units (no nesting, as QEMU's emulated VT-d in the lab) start on
+ * the VM's IOAS; PARENT units (nesting exists but skiff has no nested
+ * VT-d backend yet) on their stage-2 HWPT, which is GPA identity as well,
+ * so that is where pass-through and translation-off put them back.
+ */
 int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,
 			   struct vm_error *err)
 {
-	(void)vm;
-	(void)bus_index;
-	(void)bus;
-	(void)err;
+	struct vm_vfio *vv = vm->vfio;
+	const struct iommu_unit *u;
+	uint32_t identity;
+	char msg[IOMMU_ERR_MAX];
+	int unit, r;
+
 	*ret = NULL;
-	return -EOPNOTSUPP;
+	if (!vv || !vv->io)
+		return vm_fail(err, false, "vvtd: root bus %u: no assigned devices are open", bus_index);
+	unit = unit_of_bus(vv->plan, bus_index);
+	if (unit < 0)
+		return vm_fail(err, false, "vvtd: root bus %u holds no assigned devices", bus_index);
+	u = iommu_plan_unit(vv->plan, (unsigned)unit);
+	if (u->mode == IOMMU_UNIT_DIRECT)
+		identity = vfio_iommu_ioas_id(vv->io);
+	else if (u->mode == IOMMU_UNIT_PARENT)
+		identity = iommu_plan_s2(vv->plan, (unsigned)u->s2)->hwpt_id;
+	else
+		return vm_fail(err, true, "%s: iommu: the assigned devices behind host IOMMU %s (%s) have an iommufd "
+			       "vIOMMU object, which a guest VT-d cannot drive", vm->cfg->source, u->instance,
+			       iommu_unit_mode_name(u->mode));
+	if (vv->shadow[unit]) {
+		*ret = vtd_shadow_backend(vv->shadow[unit]);
+		return 0;
+	}
+	r = vtd_shadow_create(iommu_sys_real(), vfio_iommu_fd(vv->io), identity, &vm->mem, &vv->shadow[unit], msg,
+			      sizeof(msg));
+	for (unsigned i = 0; !r && i < iommu_plan_nr_devs(vv->plan); i++) {
+		const struct iommu_dev *d = iommu_plan_dev(vv->plan, i);
+		struct iommu_attach_ops at = { plan_attach, plan_detach, vv->dev[i] };
+
+		if (d->unit != (unsigned)unit || d->why[0])
+			continue; /* a device that fell back alone has no DRHD scope (plan_acpi.c) */
+		r = vtd_shadow_add_device(vv->shadow[unit], (uint16_t)d->virt_id, &at, msg, sizeof(msg));
+		if (!r)
+			log_info("vfio: %s (%s) behind vvtd on bus %02x as %02x:%02x.0, shadow backend over %s",
+				 vm->cfg->vfio[i].bdf, d->name, bus, d->virt_id >> 8, (d->virt_id >> 3) & 0x1f,
+				 u->mode == IOMMU_UNIT_DIRECT ? "the VM's IOAS" : "the unit's stage-2");
+	}
+	if (r)
+		return vm_fail(err, false, "vvtd on root bus %u: %s", bus_index, msg);
+	*ret = vtd_shadow_backend(vv->shadow[unit]);
+	return 0;
 }
