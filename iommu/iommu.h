@@ -389,4 +389,173 @@ int iq_engine_start(struct iq_engine *e) SKIFF_MUST_CHECK;
 /* Stop the thread (waits for a running drain) and free. NULL is allowed. */
 void iq_engine_destroy(struct iq_engine *e);
 
+/* ==== The guest-visible Arm SMMUv3 (vSMMUv3; docs/vsmmuv3.md) =============
+ *
+ * One struct smmuv3 per guest SMMUv3 (an IORT SMMUv3 node): register page
+ * 0 and page 1, 64 KiB each, on the VMM's MMIO bus (smmuv3_mmio_ops over
+ * SMMUV3_REG_SIZE). The model offers stage 1 only (AArch64 tables, 48-bit
+ * input and output addresses, 16-bit ASIDs), linear and 2-level stream
+ * tables, linear and 2-level CD tables, the command queue, the event
+ * queue and MSIs; no stage 2, no PRI, no stall model, no wired interrupts.
+ *
+ * Threads: vCPU threads call the register callbacks; a CMDQ_PROD write
+ * only records the index and signals smmuv3_kick_fd(); the engine's
+ * thread (struct iq_engine) then calls smmuv3_drain(), which reads the
+ * commands from guest memory, reports STE changes to the backend as it
+ * meets them, accumulates the invalidations the host must see and hands
+ * them to the backend as one batch at each CMD_SYNC (and at the end of
+ * the drain) before completing the CMD_SYNC. The backend is called with
+ * the unit's lock NOT held. smmuv3_inject_event() may be called from any
+ * thread. One lock per unit.
+ *
+ * Everything the guest writes is hostile: an unknown or malformed command
+ * stops the queue at that command with CERROR_ILL in CMDQ_CONS.ERR and
+ * GERROR.CMDQ_ERR (plus the GERROR MSI) until the guest acknowledges it
+ * through GERRORN; a table the decoder cannot read is the architected
+ * event code in the decoded result; never a VMM crash, never an access
+ * outside guest RAM.
+ */
+#define SMMUV3_REG_SIZE 0x20000u     /* page 0 + page 1 */
+#define SMMUV3_PAGE_SIZE 0x10000u
+#define SMMUV3_CMD_SIZE 16u
+#define SMMUV3_EVENT_SIZE 32u
+#define SMMUV3_MAX_STREAMS 64u       /* StreamIDs one unit reports to its backend */
+#define SMMUV3_BATCH_MAX 256u        /* invalidations per backend flush */
+
+/* Event record types (the architected codes; also why a decoded STE/CD is unusable). */
+#define SMMUV3_EVT_C_BAD_STREAMID 0x02
+#define SMMUV3_EVT_F_STE_FETCH 0x03
+#define SMMUV3_EVT_C_BAD_STE 0x04
+#define SMMUV3_EVT_C_BAD_SUBSTREAMID 0x08
+#define SMMUV3_EVT_F_CD_FETCH 0x09
+#define SMMUV3_EVT_C_BAD_CD 0x0a
+
+/* Command queue error codes (CMDQ_CONS.ERR). */
+#define SMMUV3_CERROR_NONE 0
+#define SMMUV3_CERROR_ILL 1
+#define SMMUV3_CERROR_ABT 2
+
+struct smmuv3;
+
+/* What the model needs from the VM. */
+struct smmuv3_env {
+	const struct gmem *mem;      /* tables, queues, MSI writes that land in RAM (CMD_SYNC polling) */
+	/* Deliver an MSI the guest programmed whose address is not guest RAM (the GIC ITS doorbell). */
+	void (*msi)(void *opaque, uint64_t addr, uint32_t data);
+	void *opaque;
+};
+
+/* What a stream's transactions get. */
+enum smmuv3_config {
+	SMMUV3_CFG_ABORT,            /* terminated (the STE says so, or no usable STE: see event) */
+	SMMUV3_CFG_BYPASS,           /* untranslated: DMA addresses are GPAs */
+	SMMUV3_CFG_S1,               /* stage-1 translation through the CD table at s1_ctx_ptr */
+};
+
+/* A stream's effective configuration (SMMUEN, GBPA and its STE). */
+struct smmuv3_ste {
+	enum smmuv3_config config;
+	bool enabled;                /* CR0.SMMUEN; false: config comes from GBPA.ABORT */
+	uint8_t event;               /* ABORT without a usable STE: C_BAD_STREAMID, F_STE_FETCH, C_BAD_STE */
+	uint64_t word[2];            /* STE words 0-1 as the guest wrote them (0: no STE): a nested HWPT's data */
+	gpa_t s1_ctx_ptr;            /* S1: the CD or L1 CD table */
+	unsigned s1_cdmax;           /* S1: log2 of the number of CDs (0: one CD, no substreams) */
+	unsigned s1_fmt;             /* S1: 0 linear, 1 2-level with 4 KiB leaves, 2 with 64 KiB leaves */
+	unsigned s1dss;              /* S1: what traffic without a SubstreamID gets (STE.S1DSS) */
+};
+
+/* A decoded Context Descriptor. */
+struct smmuv3_cd {
+	uint8_t event;               /* 0: usable; else C_BAD_SUBSTREAMID, F_CD_FETCH, C_BAD_CD */
+	gpa_t addr;                  /* where it was read (0: not reached) */
+	uint64_t ttb0;
+	unsigned t0sz;               /* input range 2^(64 - t0sz) */
+	unsigned granule_shift;      /* TG0: 12 (4 KiB) or 16 (64 KiB) */
+	unsigned ips_bits;           /* output size, clamped to the 48 bits offered */
+	unsigned irgn0, orgn0, sh0;
+	bool epd0, epd1;             /* walks through TTB0 / TTB1 disabled */
+	bool affd, ha, hd;
+	uint16_t asid;
+	uint64_t mair;
+};
+
+/* One command as the guest wrote it (two little-endian 64-bit words, in host order here). */
+struct smmuv3_cmd {
+	uint64_t w[2];
+};
+
+/*
+ * The nested path's host side (docs/vsmmuv3.md). Called on the drain
+ * thread with the unit's lock NOT held.
+ */
+struct smmuv3_backend_ops {
+	/*
+	 * The effective configuration of stream sid changed (a CFGI_STE,
+	 * CFGI_STE_RANGE or CFGI_ALL covering it, an SMMUEN or GBPA.ABORT
+	 * change). Only for the StreamIDs given at creation, only when the
+	 * result differs from the last one reported (the unit starts as
+	 * bypass, SMMUEN clear). -errno: not applied (the backend logged why);
+	 * the next invalidation of sid reports it again.
+	 */
+	int (*ste_changed)(void *opaque, struct smmuv3 *s, uint32_t sid, const struct smmuv3_ste *ste);
+	/*
+	 * n (>= 1) invalidations for the host (TLBI_NH_ALL/ASID/VA/VAA,
+	 * TLBI_NSNH_ALL, ATC_INV, CFGI_CD, CFGI_CD_ALL; only for known
+	 * StreamIDs), in queue order: one IOMMU_HWPT_INVALIDATE on the vIOMMU
+	 * with IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3. Return the host calls
+	 * made (>= 0) with *consumed = n, or -errno with *consumed = the
+	 * entries the host completed (< n): the guest gets CERROR_ILL at
+	 * command cmds[*consumed].
+	 */
+	int (*flush)(void *opaque, struct smmuv3 *s, const struct smmuv3_cmd *cmds, unsigned n,
+		     unsigned *consumed);
+	void *opaque;
+};
+
+struct smmuv3_params {
+	unsigned index;              /* for messages: "vsmmuv3-0" */
+	const uint32_t *sids;        /* StreamIDs of the devices behind it (IORT: StreamID = RID) */
+	unsigned nr_sids;            /* <= SMMUV3_MAX_STREAMS */
+	unsigned ssid_bits;          /* SubstreamID bits offered (IDR1.SSIDSIZE), 0-20 */
+	bool ats;                    /* IDR0.ATS: CMD_ATC_INV accepted (else CERROR_ILL) */
+	const struct smmuv3_backend_ops *backend; /* NULL: no host side (emulated devices only) */
+};
+
+/* The unit with its registers at reset values. -errno and one sentence. */
+int smmuv3_create(const struct smmuv3_params *p, const struct smmuv3_env *env, struct smmuv3 **ret, char *err,
+		  size_t errlen) SKIFF_MUST_CHECK;
+void smmuv3_destroy(struct smmuv3 *s);
+/* Both register pages: bus_register(..., SMMUV3_REG_SIZE, &smmuv3_mmio_ops, s, ...). */
+extern const struct bus_device_ops smmuv3_mmio_ops;
+/* Readable (eventfd) when the command queue or an SMMUEN/GBPA change needs the drain thread. */
+int smmuv3_kick_fd(const struct smmuv3 *s);
+/* Apply pending SMMUEN/GBPA changes and process the command queue (the engine's thread). */
+void smmuv3_drain(struct smmuv3 *s);
+/*
+ * Write one 32-byte event record into the guest's event queue and send
+ * its MSI (the IOMMU_VEVENTQ path). 0; -EAGAIN: queue disabled, dropped;
+ * -ENOSPC: queue full, dropped and the overflow flag raised; -EFAULT: the
+ * queue is not in guest RAM (GERROR.EVTQ_ABT_ERR).
+ */
+int smmuv3_inject_event(struct smmuv3 *s, const uint8_t rec[SMMUV3_EVENT_SIZE]);
+/* Stream sid's effective configuration now (reads the guest's tables). */
+void smmuv3_stream_state(struct smmuv3 *s, uint32_t sid, struct smmuv3_ste *ret);
+/* The CD that SubstreamID ssid of a S1 stream state uses (ret->event says why not). */
+void smmuv3_context(struct smmuv3 *s, const struct smmuv3_ste *ste, uint32_t ssid, struct smmuv3_cd *ret);
+
+/* The unit's counters (docs/vsmmuv3.md): what benchmarks print. */
+struct smmuv3_stats {
+	uint64_t drains;             /* smmuv3_drain() calls that found commands */
+	uint64_t commands;           /* guest commands consumed */
+	uint64_t syncs;              /* CMD_SYNCs completed */
+	uint64_t flushes;            /* backend flush() calls */
+	uint64_t flushed_cmds;       /* commands handed to flush() */
+	uint64_t host_calls;         /* sum of flush()'s returns */
+	uint64_t ste_reports;        /* ste_changed() calls */
+	uint64_t cerrors;            /* command queue errors raised */
+	uint64_t events;             /* event records written */
+	uint64_t events_lost;        /* dropped: queue disabled, full or unreachable */
+};
+void smmuv3_get_stats(struct smmuv3 *s, struct smmuv3_stats *out);
+
 #endif
