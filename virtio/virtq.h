@@ -41,7 +41,15 @@ struct virtq {
 	uint16_t size;
 	bool event_idx;
 	bool ready;             /* virtq_init() succeeded and no guest error since */
-	/* Host views of the rings, each checked to lie in guest RAM. */
+	/* vdev->dma as virtq_init() found it: translate NULL when addresses are GPAs. */
+	struct dma_xlate dma;
+	/*
+	 * Host views of the rings, each checked to lie in guest RAM. Behind
+	 * a vIOMMU the ring IOVAs are translated once, here, and the views
+	 * kept for the life of the queue: a driver keeps its rings mapped
+	 * while the queue is enabled (Linux allocates them coherent), so an
+	 * invalidation of a ring's IOVA does not move the ring.
+	 */
 	struct virtq_desc *desc;
 	uint16_t *avail;        /* flags, idx, ring[size], used_event */
 	uint16_t *used_hdr;     /* flags, idx */
@@ -55,7 +63,11 @@ struct virtq {
 /*
  * One descriptor chain as a list of host buffers: iov[0, nr_out) are
  * device-readable, iov[nr_out, nr_out + nr_in) device-writable.
- * iov must have room for the queue size (no chain may be longer).
+ * iov must have room for the queue size plus one indirect table (no
+ * chain of GPAs may be longer). Behind a vIOMMU a buffer becomes one
+ * iovec per run of GPAs it translates to (adjacent runs merged), so
+ * nr_out/nr_in may exceed the number of descriptors; a chain that needs
+ * more than cap iovecs breaks the device.
  */
 struct virtq_chain {
 	uint16_t head;
@@ -68,13 +80,18 @@ struct virtq_chain {
 /*
  * Take over the queue the driver programmed in vdev->queues[index]
  * (enabled, with a valid layout in guest RAM). -EINVAL/-EFAULT if not;
- * the device is then marked broken.
+ * the device is then marked broken. Behind a vIOMMU (vdev->dma) the ring
+ * addresses are IOVAs: each ring must translate, with the rights the
+ * device needs, to one contiguous run of guest RAM.
  */
 int virtq_init(struct virtq *vq, struct virtio_device *vdev, unsigned index) SKIFF_MUST_CHECK;
 
 /*
  * Pop the next available chain: 1 and *c filled, 0 if none, -EIO if the
- * driver broke the queue (device marked broken, queue stops).
+ * driver broke the queue (device marked broken, queue stops). Behind a
+ * vIOMMU, indirect tables and buffers are translated here, each time; a
+ * translation fault (recorded by the vIOMMU for the guest) is such an
+ * error too.
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *c) SKIFF_MUST_CHECK;
 
