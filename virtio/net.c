@@ -24,6 +24,7 @@
 
 #include "net_hdr.h"
 #include "net_host.h"
+#include "vhost.h"
 #include "virtio-priv.h"
 #include "virtq.h"
 
@@ -404,6 +405,8 @@ static int net_activate(struct virtio_device *vdev)
 	struct net_dev *n = to_net(vdev);
 	int r;
 
+	if (n->use_vhost && vhost_viommu_fallback(vdev, "the userspace data path"))
+		n->use_vhost = false;
 	n->nr_pairs = virtio_has_feature(vdev, VIRTIO_NET_F_MQ) ? n->max_pairs : 1;
 	n->ctrl_q = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ) ? 2 * n->nr_pairs : VIRTIO_MAX_QUEUES;
 	n->bad_tx_logged = n->tap_error_logged = false;

@@ -74,6 +74,15 @@ int vhost_setup(int fd, uint64_t features, const struct gmem *mem, const struct 
 	return r;
 }
 
+bool vhost_viommu_fallback(const struct virtio_device *vdev, const char *instead)
+{
+	if (!vdev->dma.translate)
+		return false;
+	log_warn("%s: behind a vIOMMU, which vhost cannot follow (its IOTLB protocol is not supported); using %s",
+		 vdev->name, instead);
+	return true;
+}
+
 int vhost_vsock_open(uint64_t guest_cid, int *ret_fd)
 {
 	int fd = open("/dev/vhost-vsock", O_RDWR | O_CLOEXEC);

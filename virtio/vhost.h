@@ -22,6 +22,15 @@ struct vhost_ring {
 int vhost_setup(int fd, uint64_t features, const struct gmem *mem, const struct vhost_ring *rings,
 		unsigned nr) SKIFF_MUST_CHECK;
 
+/*
+ * True (and one log line saying the device uses `instead`) when vdev sits
+ * behind a vIOMMU: its ring and buffer addresses are IOVAs, and vhost
+ * would need the vhost IOTLB protocol (VHOST_F_IOTLB_MSG), which skiff
+ * does not speak, to translate them. The caller then takes its userspace
+ * path, which translates through vdev->dma.
+ */
+bool vhost_viommu_fallback(const struct virtio_device *vdev, const char *instead);
+
 /* vhost-vsock: open /dev/vhost-vsock and claim the guest's CID (-EADDRINUSE: another VM has it). */
 int vhost_vsock_open(uint64_t guest_cid, int *ret_fd) SKIFF_MUST_CHECK;
 int vhost_vsock_set_running(int fd, bool running) SKIFF_MUST_CHECK;

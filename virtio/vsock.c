@@ -383,6 +383,27 @@ static int vsock_start_vhost(struct vsock_dev *d)
 	return r ? r : vhost_vsock_set_running(d->vhost_fd, true);
 }
 
+static int vsock_listen(const char *path, int *ret_fd, char *err, size_t errlen);
+
+/*
+ * A device behind a vIOMMU cannot use vhost-vsock: give up the CID claim
+ * for good and open the Unix-socket bridge (its socket appears only now).
+ */
+static int vsock_leave_vhost(struct vsock_dev *d)
+{
+	char err[256];
+	int r;
+
+	if (d->vhost_fd < 0 || !vhost_viommu_fallback(&d->vdev, "the Unix-socket bridge"))
+		return 0;
+	close(d->vhost_fd);
+	d->vhost_fd = -1;
+	r = vsock_listen(d->uds_path, &d->listen_fd, err, sizeof(err));
+	if (r)
+		log_error("%s: %s", d->name, err);
+	return r;
+}
+
 static int vsock_activate(struct virtio_device *vdev)
 {
 	struct vsock_dev *d = vdev->priv;
@@ -391,6 +412,9 @@ static int vsock_activate(struct virtio_device *vdev)
 	for (unsigned q = 0; q < 3; q++)
 		if (!vdev->queues[q].enabled || vdev->queues[q].kick_fd < 0)
 			return -EINVAL;
+	r = vsock_leave_vhost(d);
+	if (r)
+		return r;
 	for (unsigned q = 0; q < 2 && !r && d->vhost_fd < 0; q++)
 		r = virtq_init(&d->vqs[q], vdev, q);
 	if (r)
