@@ -86,9 +86,11 @@ int vtd_tables_walk(const struct gmem *mem, const struct vtd_dev_state *st, uint
 #define VTD_GCMD_TE     (1u << 31)
 #define VTD_GCMD_SRTP   (1u << 30)
 #define VTD_GCMD_QIE    (1u << 26)
+#define VTD_GCMD_WBF    (1u << 27)
 #define VTD_GSTS_TES    (1u << 31)
 #define VTD_GSTS_RTPS   (1u << 30)
 #define VTD_GSTS_QIES   (1u << 26)
+#define VTD_GSTS_WBFS   (1u << 27)
 
 #define VTD_FSTS_PFO    (1u << 0)
 #define VTD_FSTS_PPF    (1u << 1)
@@ -156,6 +158,7 @@ struct vtd_devc_entry {
 /* Work register writes leave for the drain thread's backend (struct vtd.pending). */
 #define VTD_PEND_CONTEXT 1u     /* context_changed(-1): TE, SRTP, CCMD */
 #define VTD_PEND_IOTLB   2u     /* iotlb_invalidate(-1, 0, 0): IOTLB_REG */
+#define VTD_PEND_WBF     4u     /* the same for GCMD.WBF; GSTS.WBFS clears after the flush */
 
 struct vtd {
 	pthread_mutex_t lock;        /* everything below but the drain-only fields */
@@ -190,6 +193,7 @@ struct vtd {
 
 	/* drain thread only */
 	bool unflushed;              /* the backend was told something since its last flush() */
+	bool wbf_told;               /* a write-buffer flush was told: clear WBFS after the flush */
 	bool flush_err_logged;
 
 	struct vtd_tlb_entry tlb[VTD_TLB_SLOTS];

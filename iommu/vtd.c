@@ -22,6 +22,7 @@
 
 /* CAP_REG fields (VT-d spec 11.4.2). */
 #define CAP_ND_64K      6ull            /* 16-bit domain ids */
+#define CAP_RWBF        (1ull << 4)
 #define CAP_CM          (1ull << 7)
 #define CAP_MGAW_SHIFT  16
 #define CAP_FRO_SHIFT   24
@@ -53,7 +54,10 @@
  * agaw") instead of enabling tables the model does not walk; caching
  * mode so that the guest invalidates after changing context and PASID
  * entries; page walks are coherent (the model reads guest RAM), so the
- * guest need not flush CPU caches.
+ * guest need not flush CPU caches. A unit with a backend also sets RWBF:
+ * caching mode exempts first-stage mappings from invalidation, and the
+ * write-buffer flush Linux then does after every map (GCMD.WBF) is the
+ * only signal the shadow backend gets of a new mapping (docs/vvtd.md).
  */
 static void vtd_reset(struct vtd *v)
 {
@@ -62,6 +66,8 @@ static void vtd_reset(struct vtd *v)
 		 (uint64_t)(VTD_NFR - 1) << CAP_NFR_SHIFT | (uint64_t)VTD_MAMV << CAP_MAMV_SHIFT | CAP_FL1GP;
 	if (v->addr_width == 57)
 		v->cap |= CAP_FL5LP;
+	if (v->backend)
+		v->cap |= CAP_RWBF;
 	v->ecap = ECAP_C | ECAP_QI | ECAP_PT | (uint64_t)(VTD_IVA_REG / 16) << ECAP_IRO_SHIFT | ECAP_SMTS |
 		  ECAP_FLTS | ECAP_SMPWCS;
 	v->fectl = VTD_CTL_IM;
@@ -262,6 +268,17 @@ static void vtd_gcmd_write(struct vtd *v, uint32_t val)
 		v->iqh = 0;
 		v->iq_gen++;
 		v->gsts &= ~VTD_GSTS_QIES;
+	}
+	/*
+	 * Write-buffer flush (offered with a backend only): the guest polls
+	 * GSTS.WBFS until the drain thread has told the backend and flushed,
+	 * so a mapping it just made is on the host before it hands the IOVA
+	 * to a device.
+	 */
+	if ((val & VTD_GCMD_WBF) && (v->cap & CAP_RWBF)) {
+		v->gsts |= VTD_GSTS_WBFS;
+		v->pending |= VTD_PEND_WBF;
+		vtd_kick(v);
 	}
 }
 

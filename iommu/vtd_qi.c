@@ -203,8 +203,10 @@ static void tell_pending(struct vtd *v, unsigned pending)
 
 	if (pending & VTD_PEND_CONTEXT)
 		tell_backend(v, &all_ctx);
-	if (pending & VTD_PEND_IOTLB)
+	if (pending & (VTD_PEND_IOTLB | VTD_PEND_WBF))
 		tell_backend(v, &all_tlb);
+	if (pending & VTD_PEND_WBF)
+		v->wbf_told = true;
 }
 
 static bool complete_wait(struct vtd *v, const struct vtd_work *w)
@@ -309,6 +311,10 @@ void vtd_drain(struct vtd *v)
 			backend_flush(v);
 			pthread_mutex_lock(&v->lock);
 		}
+		/* A WBF written since it was told is still pending: its own flush clears WBFS. */
+		if (v->wbf_told && !(v->pending & VTD_PEND_WBF))
+			v->gsts &= ~VTD_GSTS_WBFS;
+		v->wbf_told = false;
 	} while (v->drain_again);
 	if (worked)
 		v->stats.drains++;

@@ -674,6 +674,88 @@ static void test_mmio_and_fallback(void)
 	vtd_shadow_destroy(NULL);
 }
 
+/* ---- the unit and the shadow together: registers, drain, flush ---------------------------------- */
+
+static void reg_write(struct vtd *v, unsigned off, uint64_t val, unsigned len)
+{
+	vtd_mmio_ops.write(v, off, &val, len);
+}
+
+static uint64_t reg_read(struct vtd *v, unsigned off, unsigned len)
+{
+	uint64_t x = 0;
+
+	vtd_mmio_ops.read(v, off, &x, len);
+	return x;
+}
+
+/*
+ * Linux maps into a first-stage domain without invalidating (caching mode
+ * exempts it) and flushes the write buffer instead: with a backend the
+ * unit offers RWBF, and GCMD.WBF reaches the shadow as a walk of every
+ * domain; WBFS clears only after the flush.
+ */
+static void test_unit_wbf(void)
+{
+	struct vtd_params p = { .index = 1, .addr_width = 48, .bus = 0x80 };
+	struct vtd_env env = { .mem = &mem, .msi = no_msi };
+	struct vtd_shadow_stats sst;
+	struct vtd_stats ust;
+	struct vtd_shadow *s;
+	struct vtd *v = NULL;
+	char err[256];
+	gpa_t root;
+	uint32_t io;
+
+	setup();
+	CHECK(!(reg_read(unit, VTD_CAP_REG, 8) & 1ull << 4)); /* no backend: no RWBF */
+	s = make_shadow(1);
+	p.backend = vtd_shadow_backend(s);
+	CHECK(vtd_create(&p, &env, &v, err, sizeof(err)) == 0);
+	if (!v)
+		return;
+	CHECK(reg_read(v, VTD_CAP_REG, 8) & 1ull << 4);
+	root = new_table();
+	set_pasid(rid_of(0), PE_FS, 9, root);
+	reg_write(v, VTD_RTADDR_REG, root_table | 1ull << 10, 8);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE, 4);
+	vtd_drain(v);
+	io = pt_of(0);
+	CHECK(io && io != vm_ioas);
+	CHECK_EQ(fake_ioas_areas(io), 0);
+
+	/* a map, then the write-buffer flush: WBFS holds until the shadow has it */
+	fs_map(root, IOVA0, GPA0, 8 * PG, PG, true);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE | VTD_GCMD_WBF, 4);
+	CHECK(reg_read(v, VTD_GSTS_REG, 4) & VTD_GSTS_WBFS);
+	CHECK(reg_read(v, VTD_GSTS_REG, 4) & VTD_GSTS_TES);
+	CHECK_EQ(fake_ioas_areas(io), 0);
+	vtd_drain(v);
+	CHECK(!(reg_read(v, VTD_GSTS_REG, 4) & VTD_GSTS_WBFS));
+	CHECK_EQ(fake_ioas_areas(io), 1);
+	CHECK(matches(io, root, 0, 2 * MiB));
+
+	/* the unmap's page-selective invalidation (register-based here) */
+	fs_unmap(root, IOVA0, 8 * PG);
+	reg_write(v, VTD_IVA_REG, IOVA0 | 3, 8);
+	reg_write(v, VTD_IOTLB_REG, 1ull << 63 | 3ull << 60 | 9ull << 32, 8);
+	vtd_drain(v);
+	CHECK_EQ(fake_ioas_areas(io), 0);
+
+	/* translation off: back on the VM's IOAS */
+	reg_write(v, VTD_GCMD_REG, 0, 4);
+	vtd_drain(v);
+	CHECK_EQ(pt_of(0), vm_ioas);
+	vtd_get_stats(v, &ust);
+	vtd_shadow_get_stats(s, &sst);
+	CHECK_EQ(ust.host_calls, sst.host_calls);
+	CHECK_EQ(sst.maps, 1);
+	CHECK_EQ(sst.unmaps, 1);
+	vtd_destroy(v);
+	vtd_shadow_destroy(s);
+}
+
 /* ---- fail-nth ---------------------------------------------------------------------------------------------- */
 
 /* A guest's life: two devices sharing a domain, one of its own, maps, unmaps, moves. */
@@ -753,6 +835,7 @@ int main(void)
 	test_partial();
 	test_sharing();
 	test_mmio_and_fallback();
+	test_unit_wbf();
 	test_fail_nth();
 	vtd_destroy(unit);
 	gmem_destroy(&mem);
