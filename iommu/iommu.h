@@ -221,8 +221,11 @@ void iommu_plan_print(const struct iommu_plan *p, FILE *out, bool json, unsigned
  * VMM puts on its MMIO bus (vtd_mmio_ops) and the DMAR describes. The
  * model offers scalable mode with 256-bit queued-invalidation
  * descriptors, first-stage translation (4- and 5-level), page-selective
- * invalidation and caching mode (so the guest also invalidates on
- * not-present -> present changes, which the shadow backend relies on). No
+ * invalidation and caching mode (so the guest invalidates after changing
+ * context and PASID entries). Caching mode does not cover first-stage
+ * mappings (VT-d spec 6.1): Linux invalidates after unmapping a
+ * first-stage page but not after mapping one, so a backend mirroring the
+ * tables learns of new mappings only by walking them (docs/vvtd.md). No
  * interrupt remapping, no second-stage translation for the guest.
  *
  * Threads: vCPU threads call the register callbacks; a tail-register

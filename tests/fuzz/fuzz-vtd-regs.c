@@ -5,12 +5,13 @@
  *   bytes 0-1   n, the number of records (little-endian)
  *   n records of 12 bytes: op (1) | len (1) | offset (2, LE) | value (8, LE)
  *   rest        guest memory from address 0 (64 KiB)
- * op % 4: 0 read of len bytes at offset; 1 write (len 4 or 8 are the
- * sizes the model takes; others must be ignored); 2 drain the queue, as
- * the engine would after a kick; 3 translate for requester ID offset,
- * iova value, length len + 1, a write if op bit 2. Offsets are taken
- * modulo 0x400 (every register the model has lies below), except with op
- * bit 3, which keeps the whole 16 bits (outside the page too).
+ * op % 4: 0 read of len % 9 bytes at offset; 1 write of len % 9 bytes
+ * (4 and 8 are the sizes the model takes; others must be ignored); 2
+ * drain the queue, as the engine would after a kick; 3 translate for
+ * requester ID offset, iova value, length len + 1, a write if op bit 2.
+ * Offsets are taken modulo 0x400 (every register the model has lies
+ * below), except with op bit 3, which keeps the whole 16 bits (outside
+ * the page too).
  * Besides crashes it checks: VER, CAP and ECAP never change; GSTS, FSTS,
  * FECTL, IECTL and ICS hold only bits the model defines; the head stays
  * inside the queue on a descriptor boundary; a fault record's reason is
@@ -158,9 +159,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rd(v, off, len % 9);
 			break;
 		case 1:
+			len %= 9;
 			if ((len == 4 || len == 8) && !(off & (len - 1)) && off < VTD_REG_SIZE)
 				shadow_write(&s, off, val, len);
-			vtd_mmio_ops.write(v, off, &val, len % 9);
+			vtd_mmio_ops.write(v, off, &val, len);
 			break;
 		case 2:
 			vtd_drain(v);
