@@ -694,113 +694,129 @@ static void test_fault_recording(void)
 	t_fini(&t);
 }
 
-static void test_translate(void)
+static const struct vtd_dev_state dev_fs = { .mode = VTD_DEV_FIRST_STAGE, .did = 9, .fs_root = 0x3000, .levels = 4 };
+
+/* Modes, IOTLB hits, leaf sizes and faults from the walker; leaves the unit translating. */
+static void translate_basics(struct t *t)
 {
-	struct t t;
 	gpa_t gpa = 0;
 	uint64_t contig = 0;
-	struct vtd_dev_state fs = { .mode = VTD_DEV_FIRST_STAGE, .did = 9, .fs_root = 0x3000, .levels = 4 };
 	struct vtd_dev_state pt = { .mode = VTD_DEV_PASSTHROUGH, .did = 2 };
 
-	if (!t_init(&t, 48, false))
-		return;
 	/* Translation off: GPAs. */
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x123456, 0x100000, true, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x123456, 0x100000, true, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0x123456);
 	CHECK_EQ(contig, 0x100000);
 	CHECK_EQ(fake_vtd.state_calls, 0);
-	fake_vtd_set_dev(0x8010, &fs);
+	fake_vtd_set_dev(0x8010, &dev_fs);
 	fake_vtd_set_dev(0x8018, &pt);
 	fake_vtd_map(0x3000, 0x10000, 0x1000, 0x500000, true);
 	fake_vtd_map(0x3000, 0x11000, 0x1000, 0x700000, false);
 	fake_vtd_map(0x3000, 0x40000000, 0x200000, 0x800000, true);
-	queue_on(&t, true, 0);
-	wr(&t, VTD_GCMD_REG, 1u << 31 | 1u << 26, 4);
-	CHECK_EQ(vtd_translate(t.v, 0x8018, 0xfff000, 0x3000, true, &gpa, &contig), 0);
+	queue_on(t, true, 0);
+	wr(t, VTD_GCMD_REG, 1u << 31 | 1u << 26, 4);
+	CHECK_EQ(vtd_translate(t->v, 0x8018, 0xfff000, 0x3000, true, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0xfff000);
 	CHECK_EQ(contig, 0x3000);
 	/* First stage: offsets kept, contig stops at the leaf's end; a second access hits the IOTLB. */
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x10ff0, 0x100, false, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x10ff0, 0x100, false, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0x500ff0);
 	CHECK_EQ(contig, 0x10);
 	unsigned lookups = fake_vtd.lookup_calls, states = fake_vtd.state_calls;
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x10008, 8, true, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x10008, 8, true, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0x500008);
 	CHECK_EQ(fake_vtd.lookup_calls, lookups);
 	CHECK_EQ(fake_vtd.state_calls, states);
 	/* A 2 MiB leaf is one entry for all its pages. */
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40001000, 0x10000, false, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40001000, 0x10000, false, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0x801000);
 	CHECK_EQ(contig, 0x10000);
 	lookups = fake_vtd.lookup_calls;
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x401ff000, 0x2000, true, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x401ff000, 0x2000, true, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0x9ff000);
 	CHECK_EQ(contig, 0x1000);
 	CHECK_EQ(fake_vtd.lookup_calls, lookups);
 	/* Read-only page: reads fine, a write faults with the walker's reason. */
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x11000, 4, false, &gpa, &contig), 0);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x11000, 4, true, &gpa, &contig), -EFAULT);
-	CHECK_EQ(rd(&t, 0x228, 8) >> 32 & 0xff, FAKE_FR_WRITE);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x11000, 4, false, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x11000, 4, true, &gpa, &contig), -EFAULT);
+	CHECK_EQ(rd(t, 0x228, 8) >> 32 & 0xff, FAKE_FR_WRITE);
 	/* Not mapped. */
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x20000, 4, false, &gpa, &contig), -EFAULT);
-	CHECK_EQ(rd(&t, 0x238, 8) >> 32 & 0xff, FAKE_FR_NOT_PRESENT);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x20000, 4, false, &gpa, &contig), -EFAULT);
+	CHECK_EQ(rd(t, 0x238, 8) >> 32 & 0xff, FAKE_FR_NOT_PRESENT);
+}
+
+/* Each invalidation drops what it covers, and only that. */
+static void translate_invalidation(struct t *t)
+{
+	gpa_t gpa = 0;
+	uint64_t contig = 0;
+	unsigned lookups;
 
 	/* The guest remaps 0x10000 and invalidates that page: the next access walks again. */
 	fake_vtd_unmap(0x3000, 0x10000);
 	fake_vtd_map(0x3000, 0x10000, 0x1000, 0x600000, true);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x10000, 4, false, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x10000, 4, false, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0x500000);                       /* stale until invalidated, as on hardware */
-	put(&t, 0, 9ull << 16 | 3u << 4 | 6, 0x10000);
-	submit(&t, 1);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x10000, 4, false, &gpa, &contig), 0);
+	put(t, 0, 9ull << 16 | 3u << 4 | 6, 0x10000);
+	submit(t, 1);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x10000, 4, false, &gpa, &contig), 0);
 	CHECK_EQ(gpa, 0x600000);
 	/* A PSI for another domain, or another page, leaves it cached. */
 	fake_vtd_unmap(0x3000, 0x10000);
-	put(&t, 1, 8ull << 16 | 3u << 4 | 2, 0x10000);
-	put(&t, 2, 9ull << 16 | 3u << 4 | 2, 0x12000);
-	submit(&t, 3);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x10000, 4, false, &gpa, &contig), 0);
+	put(t, 1, 8ull << 16 | 3u << 4 | 2, 0x10000);
+	put(t, 2, 9ull << 16 | 3u << 4 | 2, 0x12000);
+	submit(t, 3);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x10000, 4, false, &gpa, &contig), 0);
 	/* Domain-selective drops it; the 2 MiB leaf goes with a PSI inside it. */
-	put(&t, 3, 9ull << 16 | 2u << 4 | 2, 0);
-	put(&t, 4, 9ull << 16 | 3u << 4 | 2, 0x40100000);
-	submit(&t, 5);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x10000, 4, false, &gpa, &contig), -EFAULT);
+	put(t, 3, 9ull << 16 | 2u << 4 | 2, 0);
+	put(t, 4, 9ull << 16 | 3u << 4 | 2, 0x40100000);
+	submit(t, 5);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x10000, 4, false, &gpa, &contig), -EFAULT);
 	lookups = fake_vtd.lookup_calls;
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
 	CHECK_EQ(fake_vtd.lookup_calls, lookups + 1);
 	/* A large page-selective range (beyond the probe limit) and the global one. */
 	lookups = fake_vtd.lookup_calls;
-	put(&t, 5, 9ull << 16 | 3u << 4 | 2, 0x40000000 | 12);
-	submit(&t, 6);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
+	put(t, 5, 9ull << 16 | 3u << 4 | 2, 0x40000000 | 12);
+	submit(t, 6);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
 	CHECK_EQ(fake_vtd.lookup_calls, lookups + 1);
-	put(&t, 6, 1u << 4 | 2, 0);
-	submit(&t, 7);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
+	put(t, 6, 1u << 4 | 2, 0);
+	submit(t, 7);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
 	CHECK_EQ(fake_vtd.lookup_calls, lookups + 2);
 
 	/* The device is detached (blocked) without an invalidation: still cached ... */
 	struct vtd_dev_state blocked = { .mode = VTD_DEV_BLOCKED, .fault_reason = 0x59 };
 	fake_vtd_set_dev(0x8010, &blocked);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
 	/* ... a context invalidation of another device leaves it, the device's own (FM) drops it. */
-	put(&t, 7, 0x8018ull << 32 | 3u << 4 | 1, 0);
-	submit(&t, 8);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
-	put(&t, 8, 3ull << 48 | 0x8017ull << 32 | 3u << 4 | 1, 0);
-	submit(&t, 9);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40000000, 4, false, &gpa, &contig), -EFAULT);
-	CHECK_EQ(rd(&t, 0x258, 8) >> 32 & 0xff, 0x59);
+	put(t, 7, 0x8018ull << 32 | 3u << 4 | 1, 0);
+	submit(t, 8);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
+	put(t, 8, 3ull << 48 | 0x8017ull << 32 | 3u << 4 | 1, 0);
+	submit(t, 9);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40000000, 4, false, &gpa, &contig), -EFAULT);
+	CHECK_EQ(rd(t, 0x258, 8) >> 32 & 0xff, 0x59);
 	/* Attached again; a PASID-cache invalidation brings it back. */
-	fake_vtd_set_dev(0x8010, &fs);
-	put(&t, 9, 9ull << 16 | 0u << 4 | 7, 0);
-	submit(&t, 10);
-	CHECK_EQ(vtd_translate(t.v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
-	/* vtd_walk goes to the tables with the state given. */
+	fake_vtd_set_dev(0x8010, &dev_fs);
+	put(t, 9, 9ull << 16 | 0u << 4 | 7, 0);
+	submit(t, 10);
+	CHECK_EQ(vtd_translate(t->v, 0x8010, 0x40000000, 4, false, &gpa, &contig), 0);
 	struct vtd_stats s;
-	vtd_get_stats(t.v, &s);
+	vtd_get_stats(t->v, &s);
 	CHECK(s.iotlb_hits >= 5);
 	CHECK(s.iotlb_misses >= 8);
+}
+
+static void test_translate(void)
+{
+	struct t t;
+
+	if (!t_init(&t, 48, false))
+		return;
+	translate_basics(&t);
+	translate_invalidation(&t);
 	t_fini(&t);
 }
 
