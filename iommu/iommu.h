@@ -224,8 +224,10 @@ void iommu_plan_print(const struct iommu_plan *p, FILE *out, bool json, unsigned
  * invalidation and caching mode (so the guest invalidates after changing
  * context and PASID entries). Caching mode does not cover first-stage
  * mappings (VT-d spec 6.1): Linux invalidates after unmapping a
- * first-stage page but not after mapping one, so a backend mirroring the
- * tables learns of new mappings only by walking them (docs/vvtd.md). No
+ * first-stage page but not after mapping one. A unit with a backend
+ * therefore also offers RWBF: the write-buffer flush Linux then does after
+ * every map (GCMD.WBF) reaches the backend as iotlb_invalidate(-1, 0, 0)
+ * and a flush(), GSTS.WBFS held until it returns (docs/vvtd.md). No
  * interrupt remapping, no second-stage translation for the guest.
  *
  * Threads: vCPU threads call the register callbacks; a tail-register
