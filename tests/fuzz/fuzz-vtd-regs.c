@@ -2,7 +2,8 @@
 /*
  * Fuzz target for the vVT-d register file (iommu/vtd.c), with the queue,
  * the caches and the real table walker behind it. The input is
- *   bytes 0-1   n, the number of records (little-endian)
+ *   bytes 0-1   n, the number of records (little-endian; bits 15 and 14
+ *               also choose a 57-bit unit and a backend)
  *   n records of 12 bytes: op (1) | len (1) | offset (2, LE) | value (8, LE)
  *   rest        guest memory from address 0 (64 KiB)
  * op % 4: 0 read of len % 9 bytes at offset; 1 write of len % 9 bytes
@@ -16,7 +17,9 @@
  * FECTL, IECTL and ICS hold only bits the model defines; the head stays
  * inside the queue on a descriptor boundary; a fault record's reason is
  * one the walker can give; MSIs go only to the addresses and data the
- * fuzzer last programmed; translations stay within the request.
+ * fuzzer last programmed; translations stay within the request; every
+ * backend call is flushed before a drain returns, and GSTS.WBFS is clear
+ * after one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +45,35 @@ static void check(int cond)
 	if (!cond)
 		abort();
 }
+
+/* A backend that counts: calls since its last flush. */
+static unsigned since_flush;
+
+static void be_context(void *opaque, struct vtd *v, int rid)
+{
+	(void)opaque, (void)v;
+	check(rid >= -1 && rid <= 0xffff);
+	since_flush++;
+}
+
+static void be_iotlb(void *opaque, struct vtd *v, int did, uint64_t iova, uint64_t len)
+{
+	(void)opaque, (void)v, (void)iova, (void)len;
+	check(did >= -1 && did <= 0xffff);
+	since_flush++;
+}
+
+static int be_flush(void *opaque, struct vtd *v)
+{
+	int n = (int)since_flush;
+
+	(void)opaque, (void)v;
+	check(n > 0);
+	since_flush = 0;
+	return n;
+}
+
+static const struct vtd_backend_ops ops = { be_context, be_iotlb, be_flush, NULL };
 
 static uint64_t le(const uint8_t *p, unsigned n)
 {
@@ -97,7 +129,7 @@ static void check_regs(struct vtd *v, uint64_t cap, uint64_t ecap)
 	uint32_t gsts = (uint32_t)rd(v, VTD_GSTS_REG, 4), fsts = (uint32_t)rd(v, VTD_FSTS_REG, 4);
 
 	check(rd(v, VTD_VER_REG, 4) == VTD_VERSION && rd(v, VTD_CAP_REG, 8) == cap && rd(v, VTD_ECAP_REG, 8) == ecap);
-	check(!(gsts & ~(VTD_GSTS_TES | VTD_GSTS_RTPS | VTD_GSTS_QIES)));
+	check(!(gsts & ~(VTD_GSTS_TES | VTD_GSTS_RTPS | VTD_GSTS_QIES | VTD_GSTS_WBFS)));
 	check(!(fsts & ~(VTD_FSTS_PFO | VTD_FSTS_PPF | VTD_FSTS_IQE | 0xffu << VTD_FSTS_FRI_SHIFT)));
 	check((fsts >> VTD_FSTS_FRI_SHIFT & 0xff) < VTD_NFR);
 	check(!(rd(v, VTD_FECTL_REG, 4) & ~(VTD_CTL_IM | VTD_CTL_IP)));
@@ -135,13 +167,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 2)
 		return 0;
-	n = le(data, 2);
+	n = le(data, 2) & 0x3fff;
 	if (n > (size - 2) / REC)
 		n = (size - 2) / REC;
 	ram_at = 2 + n * REC;
 	memset(gm.host, 0, RAM);
 	memcpy(gm.host, data + ram_at, size - ram_at < RAM ? size - ram_at : RAM);
-	p.addr_width = data[0] & 0x80 ? 57 : 48;
+	p.addr_width = data[1] & 0x80 ? 57 : 48;
+	p.backend = data[1] & 0x40 ? &ops : NULL;
+	since_flush = 0;
 	if (vtd_create(&p, &env, &v, err, sizeof(err)))
 		abort();
 	cap = rd(v, VTD_CAP_REG, 8);
@@ -166,6 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 2:
 			vtd_drain(v);
+			check(since_flush == 0);
+			check(!(rd(v, VTD_GSTS_REG, 4) & VTD_GSTS_WBFS));
 			break;
 		case 3:
 			if (vtd_translate(v, (uint16_t)off, val, len + 1ull, op & 4, &gpa, &contig) == 0)

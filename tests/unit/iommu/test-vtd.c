@@ -347,6 +347,31 @@ static void test_register_invalidation(void)
 	t_fini(&t);
 }
 
+/* RWBF with a backend: each write-buffer flush reaches it, WBFS held until its flush returned. */
+static void test_write_buffer_flush(void)
+{
+	struct t t;
+
+	if (!t_init(&t, 48, true))
+		return;
+	CHECK(rd(&t, VTD_CAP_REG, 8) & 1u << 4);
+	wr(&t, VTD_GCMD_REG, 1u << 27, 4);
+	CHECK_EQ(rd(&t, VTD_GSTS_REG, 4), 1u << 27);
+	CHECK(kick_pending(&t));
+	vtd_drain(t.v);
+	CHECK_EQ(rd(&t, VTD_GSTS_REG, 4), 0);
+	CHECK_EQ(t.nr_calls, 2);
+	CHECK(t.nr_calls == 2 && t.calls[0].kind == 'i' && t.calls[0].a == -1 && t.calls[1].kind == 'f');
+	t_fini(&t);
+	/* Without a backend there is nothing to flush: no RWBF, WBF ignored. */
+	if (!t_init(&t, 48, false))
+		return;
+	CHECK(!(rd(&t, VTD_CAP_REG, 8) & 1u << 4));
+	wr(&t, VTD_GCMD_REG, 1u << 27, 4);
+	CHECK_EQ(rd(&t, VTD_GSTS_REG, 4), 0);
+	t_fini(&t);
+}
+
 /* ---- the queue ---- */
 
 static void test_descriptor_types(void)
@@ -858,6 +883,7 @@ int main(void)
 	test_reset_values();
 	test_gcmd();
 	test_register_invalidation();
+	test_write_buffer_flush();
 	test_descriptor_types();
 	test_iqe();
 	test_iqe_queue();
