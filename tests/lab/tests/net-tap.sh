@@ -45,8 +45,16 @@ echo "SKIFF-FACT ping_received=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p
 nc 10.0.2.1 5001 </dev/null >/tmp/in
 echo "SKIFF-FACT get_rc=$?"
 echo "SKIFF-FACT get_sha=$(sha256sum /tmp/in | cut -d' ' -f1)"
+# a transfer still going after 100 s (a run takes 30-50): the guest's side of it, for the log
+( sleep 100; echo "SKIFF-DIAG $(grep -E 'virtio.*put' /proc/interrupts | tr -s ' ' | tr '\n' ';')"
+  echo "SKIFF-DIAG $(grep Tcp: /proc/net/snmp | tail -n 1)"
+  echo "SKIFF-DIAG eth0 $(cd /sys/class/net/eth0/statistics && echo tx $(cat tx_packets) rx $(cat rx_packets) rx_dropped $(cat rx_dropped))"
+  echo "SKIFF-DIAG bql $(cat /sys/class/net/eth0/queues/tx-0/byte_queue_limits/inflight /sys/class/net/eth0/queues/tx-0/byte_queue_limits/limit 2>/dev/null | tr '\n' ' ')"
+  grep -v local_address /proc/net/tcp | sed 's/^/SKIFF-DIAG tcp /' ) &
+diag=$!
 nc 10.0.2.1 5002 </tmp/in >/dev/null
 echo "SKIFF-FACT put_rc=$?"
+kill $diag 2>/dev/null
 GUEST
 cat >> "$WORK/guest.sh" <<'GUEST'
 d=$(basename "$(readlink /sys/class/net/eth0/device)")
@@ -72,8 +80,15 @@ run_vm_diag() {
     if kill -0 "$pid" 2>/dev/null; then
         fail "VMM still running after ${SKIFF_NET_VM_TIMEOUT:-150}s; its threads:"
         for t in /proc/$pid/task/*; do echo "  thread ${t##*/} $(cat "$t/comm") wchan=$(cat "$t/wchan" 2>/dev/null)"; done
-        command -v gdb >/dev/null && timeout 60 gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null |
-            grep -E '^(Thread|#)' | sed 's/^/  /' | head -n 80
+        if command -v gdb >/dev/null; then
+            timeout 60 gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null |
+                grep -E '^(Thread|#)' | sed 's/^/  /' | head -n 80
+            echo "  virtio-net state:"
+            timeout 60 gdb -p "$pid" -batch -x "$LAB_HERE/gdb-net-state.py" 2>&1 |
+                grep -E '^(virtio-net|  (pair|queue)|net_worker)' | sed 's/^/  /'
+        fi
+        echo "  tap: $(ip -s link show "$tap" 2>&1 | tr -s ' \n' ' ')"
+        ss -tin 2>&1 | sed 's/^/  ss: /' | head -n 20
         kill -KILL "$pid"
     fi
     wait "$pid"; RC=$?

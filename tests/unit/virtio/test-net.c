@@ -6,6 +6,7 @@
  * the rings of a memfd "guest", kicks the queues and waits for the worker.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include "net_hdr.h"
@@ -22,7 +23,9 @@ struct rig {
 	uint16_t used[2];
 };
 
-static void rig_start(struct rig *r, uint64_t features)
+/* sndbuf > 0: the device's end of the "tap" takes only that much (the kernel's minimum at least). */
+static void rig_start_sndbuf(struct rig *r, uint64_t features, int sndbuf,
+			     const struct virtio_transport_ops *ops, void *transport_priv)
 {
 	static const uint8_t mac[6] = { 0x06, 0, 0, 0, 0, 1 };
 	int sv[2];
@@ -31,13 +34,15 @@ static void rig_start(struct rig *r, uint64_t features)
 	memset(r, 0, sizeof(*r));
 	if (gmem_create(&r->gm, 8 * MiB, 0xc0000000ULL) || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv))
 		abort();
+	if (sndbuf > 0 && setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)))
+		abort();
 	r->host = sv[1];
 	CHECK(virtio_net_create(&(struct virtio_net_params){ .name = "t", .tap_name = "t", .mac = mac,
 							     .test_fds = &sv[0] }, &r->gm, &r->vdev, err, sizeof(err)) == 0);
 	CHECK(r->vdev->nr_queues == 2);  /* one pair, no control queue */
 	r->ft.used_fd = -1;
-	r->vdev->transport = &fake_transport_ops;
-	r->vdev->transport_priv = &r->ft;
+	r->vdev->transport = ops ? ops : &fake_transport_ops;
+	r->vdev->transport_priv = ops ? transport_priv : &r->ft;
 	for (unsigned q = 0; q < 2; q++) {
 		drv_init(&r->d[q], &r->gm, 0x100000 + q * 0x100000, QSIZE);
 		drv_cfg(&r->d[q], &r->vdev->queues[q]);
@@ -49,6 +54,11 @@ static void rig_start(struct rig *r, uint64_t features)
 	virtio_device_set_status(r->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	CHECK(r->vdev->active);
+}
+
+static void rig_start(struct rig *r, uint64_t features)
+{
+	rig_start_sndbuf(r, features, 0, NULL, NULL);
 }
 
 static void rig_stop(struct rig *r)
@@ -187,6 +197,241 @@ static void test_rx(void)
 	rig_stop(&r);
 }
 
+/*
+ * Stress, both directions at once, with a driver that suppresses kicks and
+ * interrupts with EVENT_IDX as Linux's virtio_ring does (kick only when the
+ * device's avail_event asks for it; sleep on the interrupt after setting
+ * used_event and looking once more), and a "tap" whose send buffer holds
+ * only a few frames and is read slowly, so the device's writes keep
+ * failing with EAGAIN. Every frame must arrive, in order, and neither side
+ * may wait for a notification that never comes (3 s without one fails).
+ */
+#define STRESS_FRAMES 4000
+#define STRESS_TX_LEN 200   /* header + frame of each transmitted chain */
+#define STRESS_RX_LEN 72    /* header + frame of each received one */
+
+struct stress_transport {
+	int irq_fd[2];          /* per queue: the "interrupt" */
+};
+
+static void stress_signal_used(struct virtio_device *vdev, unsigned q)
+{
+	struct stress_transport *t = vdev->transport_priv;
+	uint64_t one = 1;
+
+	if (q < 2 && write(t->irq_fd[q], &one, 8) != 8)
+		abort();
+}
+
+static void stress_signal_config(struct virtio_device *vdev)
+{
+	(void)vdev;
+}
+
+static const struct virtio_transport_ops stress_ops = {
+	.signal_used = stress_signal_used,
+	.signal_config = stress_signal_config,
+};
+
+/* One queue, driver side. */
+struct sdrv {
+	struct rig *r;
+	unsigned q;
+	int irq_fd;
+	uint16_t kicked_at;     /* avail idx at the last kick decision */
+	uint16_t used_seen;
+	uint32_t done;          /* frames sent (tx) or received in order (rx) */
+	bool stalled, bad;
+};
+
+static bool need_event(uint16_t event, uint16_t new, uint16_t old)
+{
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
+
+/* After adding buffers: kick only if the device asked (virtqueue_kick_prepare). */
+static void sdrv_kick(struct sdrv *s)
+{
+	struct drv *d = &s->r->d[s->q];
+	uint16_t new = d->avail_idx, old = s->kicked_at;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);  /* avail idx out before avail_event is read */
+	s->kicked_at = new;
+	if (need_event(drv_avail_event(d), new, old))
+		kick(s->r, s->q);
+}
+
+/*
+ * Nothing used yet: ask for an interrupt at the next used entry, look
+ * once more, then sleep on the interrupt. False after 3 s without one.
+ */
+static bool sdrv_wait(struct sdrv *s)
+{
+	struct drv *d = &s->r->d[s->q];
+	struct pollfd p = { .fd = s->irq_fd, .events = POLLIN };
+	uint64_t v;
+
+	drv_set_used_event(d, s->used_seen);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (drv_used_idx(d) != s->used_seen)
+		return true;
+	if (poll(&p, 1, 3000) != 1)
+		return false;
+	return read(s->irq_fd, &v, 8) == 8;
+}
+
+static void *stress_guest_tx(void *arg)
+{
+	struct sdrv *s = arg;
+	struct drv *d = &s->r->d[1];
+	gpa_t buf[QSIZE];
+	uint16_t free_ids[QSIZE];
+	unsigned nfree = QSIZE;
+
+	for (unsigned i = 0; i < QSIZE; i++) {
+		buf[i] = drv_alloc(d, STRESS_TX_LEN);
+		free_ids[i] = (uint16_t)i;
+	}
+	for (;;) {
+		unsigned added = 0;
+
+		for (uint16_t u = drv_used_idx(d); s->used_seen != u; s->used_seen++)
+			free_ids[nfree++] = (uint16_t)drv_used_elem(d, s->used_seen).id;
+		if (s->done == STRESS_FRAMES && nfree == QSIZE)
+			return NULL;
+		for (; nfree && s->done < STRESS_FRAMES && added < 4; added++, s->done++) {
+			uint8_t pkt[STRESS_TX_LEN] = { 0 };
+			uint16_t id = free_ids[--nfree];
+
+			memcpy(pkt + 12 + NET_ETH_HLEN, &s->done, 4);
+			if (gmem_write(&s->r->gm, buf[id], pkt, sizeof(pkt)))
+				abort();
+			drv_desc(d, id, buf[id], sizeof(pkt), 0, 0);
+			drv_add(d, id);
+		}
+		if (added)
+			sdrv_kick(s);
+		else if (!sdrv_wait(s))
+			return s->stalled = true, NULL;
+	}
+}
+
+static void *stress_guest_rx(void *arg)
+{
+	struct sdrv *s = arg;
+	struct drv *d = &s->r->d[0];
+	gpa_t buf[QSIZE];
+
+	for (uint16_t i = 0; i < QSIZE; i++) {
+		buf[i] = drv_alloc(d, 2048);
+		drv_desc(d, i, buf[i], 2048, VIRTQ_DESC_F_WRITE, 0);
+		drv_add(d, i);
+	}
+	sdrv_kick(s);
+	while (s->done < STRESS_FRAMES && !s->bad) {
+		uint16_t u = drv_used_idx(d);
+
+		if (u == s->used_seen) {
+			if (!sdrv_wait(s))
+				return s->stalled = true, NULL;
+			continue;
+		}
+		for (; s->used_seen != u; s->used_seen++) {
+			struct virtq_used_elem e = drv_used_elem(d, s->used_seen);
+			uint32_t seq = UINT32_MAX;
+
+			if (e.id >= QSIZE || e.len != STRESS_RX_LEN ||
+			    gmem_read(&s->r->gm, buf[e.id] + 12 + NET_ETH_HLEN, &seq, 4) || seq != s->done)
+				s->bad = true;
+			s->done++;
+			drv_add(d, (uint16_t)e.id);  /* the descriptor still describes the whole buffer */
+		}
+		sdrv_kick(s);
+	}
+	return NULL;
+}
+
+struct stress_host {
+	struct rig *r;
+	uint32_t sent, received;
+	bool out_of_order;
+};
+
+/* L1's side of the receive direction: frames into the "tap" as fast as it takes them. */
+static void *stress_host_send(void *arg)
+{
+	struct stress_host *h = arg;
+	uint8_t pkt[STRESS_RX_LEN] = { 0 };
+
+	while (h->sent < STRESS_FRAMES) {
+		struct pollfd p = { .fd = h->r->host, .events = POLLOUT };
+
+		memcpy(pkt + 12 + NET_ETH_HLEN, &h->sent, 4);
+		if (send(h->r->host, pkt, sizeof(pkt), 0) == (ssize_t)sizeof(pkt))
+			h->sent++;
+		else if (errno != EAGAIN || poll(&p, 1, 3000) != 1)
+			break;
+	}
+	return NULL;
+}
+
+/* L1's side of the transmit direction: read slowly, so that the device's end fills up. */
+static void *stress_host_recv(void *arg)
+{
+	struct stress_host *h = arg;
+	uint8_t got[STRESS_TX_LEN + 16];
+
+	usleep(20000);  /* the ring and the socket fill up: the device's writes fail with EAGAIN */
+	while (h->received < STRESS_FRAMES) {
+		uint32_t seq;
+		ssize_t n = host_recv(h->r, got, sizeof(got));
+
+		if (n == -1 && errno == EAGAIN)
+			continue;  /* poll saw the datagram the other thread took? only one reader: cannot happen */
+		if (n != STRESS_TX_LEN)
+			break;
+		memcpy(&seq, got + 12 + NET_ETH_HLEN, 4);
+		h->out_of_order |= seq != h->received;
+		if (++h->received % 16 == 0)
+			usleep(500);
+	}
+	return NULL;
+}
+
+static void test_stress(void)
+{
+	struct stress_transport t;
+	struct stress_host host;
+	struct sdrv rx, tx;
+	pthread_t th[4];
+	struct rig r;
+
+	for (unsigned q = 0; q < 2; q++)
+		t.irq_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	rig_start_sndbuf(&r, 1ULL << VIRTIO_F_EVENT_IDX, 1, &stress_ops, &t);
+	host = (struct stress_host){ .r = &r };
+	rx = (struct sdrv){ .r = &r, .q = 0, .irq_fd = t.irq_fd[0] };
+	tx = (struct sdrv){ .r = &r, .q = 1, .irq_fd = t.irq_fd[1] };
+	if (pthread_create(&th[0], NULL, stress_guest_rx, &rx) || pthread_create(&th[1], NULL, stress_guest_tx, &tx) ||
+	    pthread_create(&th[2], NULL, stress_host_send, &host) || pthread_create(&th[3], NULL, stress_host_recv, &host))
+		abort();
+	for (unsigned i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	CHECK_MSG(!tx.stalled, "transmit: the driver waited 3 s for a used buffer (%u of %u sent, L1 got %u; "
+		  "avail idx %u, avail_event %u, used idx %u, seen %u)", tx.done, STRESS_FRAMES, host.received,
+		  r.d[1].avail_idx, drv_avail_event(&r.d[1]), drv_used_idx(&r.d[1]), tx.used_seen);
+	CHECK_MSG(!rx.stalled, "receive: the driver waited 3 s for a frame (%u of %u received, L1 sent %u)",
+		  rx.done, STRESS_FRAMES, host.sent);
+	CHECK_EQ(host.received, STRESS_FRAMES);
+	CHECK(!host.out_of_order);
+	CHECK_EQ(rx.done, STRESS_FRAMES);
+	CHECK(!rx.bad);
+	CHECK(!(virtio_device_status(r.vdev) & VIRTIO_STATUS_NEEDS_RESET));
+	rig_stop(&r);
+	close(t.irq_fd[0]);
+	close(t.irq_fd[1]);
+}
+
 static void test_features(void)
 {
 	struct rig r;
@@ -260,5 +505,6 @@ int main(void)
 	test_features();
 	test_tx();
 	test_rx();
+	test_stress();
 	return check_summary("virtio-net");
 }
