@@ -136,8 +136,9 @@ static void net_rx(struct net_dev *n, unsigned p)
 			n->pairs[p].rx_blocked = true;
 			break;
 		}
-		if (len < (ssize_t)sizeof(struct virtio_net_hdr_v1))
-			len = 0;  /* the frame did not fit the buffer: the tap dropped it */
+		/* Too short, or longer than the buffer (a tap reports a truncated frame's full length): dropped. */
+		if (len < (ssize_t)sizeof(struct virtio_net_hdr_v1) || (uint64_t)len > c->in_len)
+			len = 0;
 		else  /* without MRG_RXBUF a frame is always one buffer */
 			iov_from_buf(c->iov, c->nr_in, offsetof(struct virtio_net_hdr_v1, num_buffers), &one, 2);
 		virtq_push(vq, c->head, (uint32_t)len);
@@ -273,6 +274,16 @@ static bool net_handle(struct net_dev *n, const struct epoll_event *ev)
 	return true;
 }
 
+/* Interrupt the driver for what was used since the last call, once per queue, before sleeping. */
+static void net_notify(struct net_dev *n)
+{
+	for (unsigned q = 0; q < n->vdev.nr_queues; q++) {
+		if (n->notify[q])
+			virtq_notify(&n->vqs[q]);
+		n->notify[q] = false;
+	}
+}
+
 static void *net_worker(void *arg)
 {
 	struct net_dev *n = arg;
@@ -282,6 +293,7 @@ static void *net_worker(void *arg)
 	for (unsigned p = 0; p < n->nr_pairs; p++)
 		if (n->pairs[p].vhost < 0 && n->vqs[2 * p].ready)
 			net_tx(n, p);  /* frames queued before DRIVER_OK */
+	net_notify(n);
 	while (run) {
 		int nev = epoll_wait(n->epfd, ev, 32, -1);
 
@@ -291,11 +303,7 @@ static void *net_worker(void *arg)
 		}
 		for (int i = 0; i < nev && run; i++)
 			run = net_handle(n, &ev[i]);
-		for (unsigned q = 0; q < n->vdev.nr_queues; q++) {
-			if (n->notify[q])
-				virtq_notify(&n->vqs[q]);
-			n->notify[q] = false;
-		}
+		net_notify(n);
 	}
 	return NULL;
 }

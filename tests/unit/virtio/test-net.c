@@ -23,9 +23,13 @@ struct rig {
 	uint16_t used[2];
 };
 
-/* sndbuf > 0: the device's end of the "tap" takes only that much (the kernel's minimum at least). */
-static void rig_start_sndbuf(struct rig *r, uint64_t features, int sndbuf,
-			     const struct virtio_transport_ops *ops, void *transport_priv)
+/*
+ * Up to FEATURES_OK; rig_driver_ok() starts the device. sndbuf > 0: the
+ * device's end of the "tap" takes only that much (the kernel's minimum at
+ * least). ops NULL: the counting fake transport.
+ */
+static void rig_setup(struct rig *r, uint64_t features, int sndbuf, const struct virtio_transport_ops *ops,
+		      void *transport_priv)
 {
 	static const uint8_t mac[6] = { 0x06, 0, 0, 0, 0, 1 };
 	int sv[2];
@@ -51,6 +55,10 @@ static void rig_start_sndbuf(struct rig *r, uint64_t features, int sndbuf,
 	r->vdev->driver_features = features | 1ULL << VIRTIO_F_VERSION_1;
 	virtio_device_set_status(r->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				 VIRTIO_STATUS_FEATURES_OK);
+}
+
+static void rig_driver_ok(struct rig *r)
+{
 	virtio_device_set_status(r->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	CHECK(r->vdev->active);
@@ -58,7 +66,8 @@ static void rig_start_sndbuf(struct rig *r, uint64_t features, int sndbuf,
 
 static void rig_start(struct rig *r, uint64_t features)
 {
-	rig_start_sndbuf(r, features, 0, NULL, NULL);
+	rig_setup(r, features, 0, NULL, NULL);
+	rig_driver_ok(r);
 }
 
 static void rig_stop(struct rig *r)
@@ -134,6 +143,35 @@ static void test_tx(void)
 	CHECK(tx(&r, &h, frame, sizeof(frame)));
 	CHECK(host_recv(&r, got, sizeof(got)) < 0);
 	CHECK(!(virtio_device_status(r.vdev) & VIRTIO_STATUS_NEEDS_RESET));
+	rig_stop(&r);
+}
+
+/*
+ * A frame the driver queued before DRIVER_OK is sent when the worker
+ * starts, and the driver gets its interrupt then, not only at the next
+ * event (there may be none: the driver waits for this buffer).
+ */
+static void test_tx_before_driver_ok(void)
+{
+	struct virtio_net_hdr_v1 h = { 0 };
+	struct drv *d;
+	uint8_t frame[60] = { 0 }, got[128];
+	struct rig r;
+	gpa_t b;
+
+	rig_setup(&r, 0, 0, NULL, NULL);
+	d = &r.d[1];
+	b = drv_alloc(d, sizeof(h) + sizeof(frame));
+	if (gmem_write(&r.gm, b, &h, sizeof(h)) || gmem_write(&r.gm, b + sizeof(h), frame, sizeof(frame)))
+		abort();
+	drv_desc(d, 0, b, sizeof(h) + sizeof(frame), 0, 0);
+	drv_add(d, 0);
+	rig_driver_ok(&r);
+	CHECK(drv_wait_used(d, 1));
+	CHECK_EQ(host_recv(&r, got, sizeof(got)), sizeof(h) + sizeof(frame));
+	for (int i = 0; i < 100 && !__atomic_load_n(&r.ft.used, __ATOMIC_RELAXED); i++)
+		usleep(1000);
+	CHECK_MSG(__atomic_load_n(&r.ft.used, __ATOMIC_RELAXED) == 1, "no interrupt for the frame sent at start");
 	rig_stop(&r);
 }
 
@@ -408,7 +446,8 @@ static void test_stress(void)
 
 	for (unsigned q = 0; q < 2; q++)
 		t.irq_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	rig_start_sndbuf(&r, 1ULL << VIRTIO_F_EVENT_IDX, 1, &stress_ops, &t);
+	rig_setup(&r, 1ULL << VIRTIO_F_EVENT_IDX, 1, &stress_ops, &t);
+	rig_driver_ok(&r);
 	host = (struct stress_host){ .r = &r };
 	rx = (struct sdrv){ .r = &r, .q = 0, .irq_fd = t.irq_fd[0] };
 	tx = (struct sdrv){ .r = &r, .q = 1, .irq_fd = t.irq_fd[1] };
@@ -504,6 +543,7 @@ int main(void)
 	test_parse();
 	test_features();
 	test_tx();
+	test_tx_before_driver_ok();
 	test_rx();
 	test_stress();
 	return check_summary("virtio-net");
