@@ -9,7 +9,7 @@
  * Behind a vIOMMU (vdev->dma.translate set) every address is an IOVA:
  * the rings are translated once at virtq_init() (see struct virtq), the
  * indirect tables and buffers at each pop. Without one, the only cost is
- * a test of that pointer per buffer and per indirect table.
+ * a test of that pointer per pop (the walk is specialised for each case).
  */
 #include <endian.h>
 #include <errno.h>
@@ -220,8 +220,16 @@ static int virtq_add_translated(struct virtq *vq, struct virtq_chain *c, const s
 	return 0;
 }
 
+/*
+ * The walk is compiled twice, with translate a constant (see virtq_pop):
+ * the path without a vIOMMU tests nothing per descriptor that it did not
+ * test before translation existed.
+ */
+#define VIRTQ_WALK_INLINE static inline __attribute__((always_inline))
+
 /* Add one buffer to the chain, enforcing readable-before-writable and the caps. */
-static int virtq_add_buf(struct virtq *vq, struct virtq_chain *c, const struct virtq_desc *d)
+VIRTQ_WALK_INLINE int virtq_add_buf(struct virtq *vq, struct virtq_chain *c, const struct virtq_desc *d,
+				    bool translate)
 {
 	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
 	void *p;
@@ -233,7 +241,7 @@ static int virtq_add_buf(struct virtq *vq, struct virtq_chain *c, const struct v
 	/* Each len is < 2^32 and the sum stays below 2^32: no overflow in 64 bits. */
 	if (c->out_len + c->in_len + d->len > VIRTQ_MAX_CHAIN_BYTES)
 		return virtq_fail(vq, "chain of 4 GiB or more", c->head, c->out_len + c->in_len);
-	if (vq->dma.translate)
+	if (translate)
 		return virtq_add_translated(vq, c, d, writable);
 	p = gmem_slice(vq->vdev->mem, d->addr, d->len);
 	if (!p)
@@ -250,13 +258,14 @@ static int virtq_add_buf(struct virtq *vq, struct virtq_chain *c, const struct v
  * vIOMMU, NULL with 0 when it translates to several GPA runs (then each
  * entry is read through the vIOMMU on its own). -EIO: device broken.
  */
-static int virtq_indirect(struct virtq *vq, uint64_t addr, uint32_t len, const struct virtq_desc **ret)
+static int virtq_indirect(struct virtq *vq, uint64_t addr, uint32_t len, bool translate,
+			  const struct virtq_desc **ret)
 {
 	gpa_t gpa = addr;
 	int r;
 
 	*ret = NULL;
-	if (vq->dma.translate) {
+	if (translate) {
 		r = virtq_translate_whole(vq, addr, len, false, &gpa);
 		if (r == -E2BIG)
 			return 0;
@@ -273,7 +282,7 @@ static int virtq_indirect(struct virtq *vq, uint64_t addr, uint32_t len, const s
  * Walk the chain at head. Within the ring's table at most size hops, in
  * an indirect table at most its number of entries: a loop ends there.
  */
-static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
+VIRTQ_WALK_INLINE int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c, bool translate)
 {
 	const struct virtq_desc *table = vq->desc;
 	unsigned table_size = vq->size, hops = 0;
@@ -289,7 +298,7 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 	for (;;) {
 		if (++hops > table_size)
 			return virtq_fail(vq, "descriptor chain loops or exceeds its table", head, hops);
-		if (table)
+		if (!translate || table)
 			load_desc(&table[i], &d);
 		else if (virtq_dma_read(vq, table_iova + sizeof(d) * i, &raw, sizeof(raw)) == 0)
 			load_desc(&raw, &d);
@@ -302,7 +311,7 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 				return virtq_fail(vq, "indirect descriptor with NEXT", head, i);
 			if (d.len == 0 || d.len % sizeof(d) || d.len / sizeof(d) > VIRTIO_QUEUE_MAX_SIZE)
 				return virtq_fail(vq, "bad indirect table length", head, d.len);
-			if (virtq_indirect(vq, d.addr, d.len, &table))
+			if (virtq_indirect(vq, d.addr, d.len, translate, &table))
 				return -EIO;
 			table_iova = d.addr;
 			table_size = d.len / sizeof(d);
@@ -311,7 +320,7 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 			i = 0;
 			continue;
 		}
-		r = virtq_add_buf(vq, c, &d);
+		r = virtq_add_buf(vq, c, &d, translate);
 		if (r)
 			return r;
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
@@ -338,7 +347,7 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *c)
 	head = load16(&vq->avail[2 + vq->last_avail % vq->size], __ATOMIC_RELAXED);
 	if (head >= vq->size)
 		return virtq_fail(vq, "head descriptor out of range", head, vq->size);
-	if (virtq_walk(vq, head, c))
+	if (vq->dma.translate ? virtq_walk(vq, head, c, true) : virtq_walk(vq, head, c, false))
 		return -EIO;
 	vq->last_avail++;
 	return 1;
