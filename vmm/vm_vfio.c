@@ -316,8 +316,14 @@ int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const
 		const struct iommu_dev *d = iommu_plan_dev(vv->plan, i);
 		struct iommu_attach_ops at = { plan_attach, plan_detach, vv->dev[i] };
 
-		if (d->unit != (unsigned)unit || d->why[0])
-			continue; /* a device that fell back alone has no DRHD scope (plan_acpi.c) */
+		if (d->unit != (unsigned)unit)
+			continue;
+		if (d->why[0]) {
+			/* its identity is the VM's IOAS, not the unit's stage-2: not shadowed */
+			log_warn("vfio: %s (%s) fell back alone (%s): the guest's vVT-d does not translate for it",
+				 vm->cfg->vfio[i].bdf, d->name, d->why);
+			continue;
+		}
 		r = vtd_shadow_add_device(vv->shadow[unit], (uint16_t)d->virt_id, &at, msg, sizeof(msg));
 		if (!r)
 			log_info("vfio: %s (%s) behind vvtd on bus %02x as %02x:%02x.0, shadow backend over %s",
