@@ -414,8 +414,10 @@ static int unmap(struct iommu_ioas_unmap *u)
 	while (area_in(u->ioas_id, u->iova, last, &i)) {
 		struct fake_area *a = &fk.areas[i];
 
-		if (a->iova < u->iova || a->iova + a->len - 1 > last)
+		if (a->iova < u->iova || a->iova + a->len - 1 > last) {
+			fk.unmap_cuts++;
 			return -ENOENT;
+		}
 		done += a->len;
 		a->ioas = 0;
 		fk.nr_areas--;

@@ -98,6 +98,7 @@ struct fake_iommufd {
 	bool no_map_file;                  /* MAP_FILE gives map_file_errno (ENOTTY: before 6.13) */
 	int map_file_errno;
 	uint64_t resv_first, resv_last;    /* reserved IOVA of an IOAS with a device attached; last 0: none */
+	unsigned unmap_cuts;               /* UNMAPs refused because the range cut an area */
 };
 
 extern struct fake_iommufd fk;

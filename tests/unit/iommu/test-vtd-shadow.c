@@ -674,6 +674,77 @@ static void test_mmio_and_fallback(void)
 	vtd_shadow_destroy(NULL);
 }
 
+/* ---- random guest activity: the shadow always equals the tables, never cuts an area -------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(uint64_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state % n;
+}
+
+/*
+ * Maps and unmaps of 1-16 pages in a 4 MiB IOVA window and of 2 MiB pages
+ * in the 4 MiB after it, onto a small pool of guest pages (so runs
+ * coalesce and split),
+ * each followed by what Linux sends: nothing after a map but a WBF
+ * (a global invalidation), an aligned power-of-two superset after an
+ * unmap; several per flush.
+ */
+static void test_random(void)
+{
+	const uint64_t win = 0x40000000, span = 8 * MiB;
+	struct vtd_shadow_stats st;
+	struct vtd_shadow *s;
+	gpa_t root;
+	uint32_t io;
+
+	setup();
+	s = make_shadow(1);
+	root = new_table();
+	io = fs_device(s, 0, 4, root);
+	for (unsigned round = 0; round < 400; round++) {
+		for (unsigned k = 1 + (unsigned)rnd(4); k; k--) {
+			uint64_t pages = 1 + rnd(16), iova = win + rnd(span / 2 / PG - pages) * PG;
+
+			if (rnd(10) == 0) {
+				iova = win + span / 2 + rnd(2) * 2 * MiB;
+				fs_unmap(root, iova, 2 * MiB);
+				fs_map(root, iova, 4 * MiB + rnd(8) * 2 * MiB, 2 * MiB, 2 * MiB, rnd(2));
+				inval(s, -1, 0, 0);
+			} else if (rnd(2)) {
+				uint64_t gpa = GPA0 + rnd(256) * PG;
+
+				for (uint64_t i = 0; i < pages; i++) /* contiguous GPAs, sometimes a jump */
+					fs_map(root, iova + i * PG, rnd(8) ? gpa + i * PG : GPA0 + rnd(256) * PG, PG, PG, rnd(4) != 0);
+				inval(s, -1, 0, 0);
+			} else {
+				uint64_t first = iova & ~(8 * PG - 1), len = 8 * PG;
+
+				fs_unmap(root, iova, pages * PG);
+				while (first + len < iova + pages * PG)
+					len *= 2, first &= ~(len - 1);
+				inval(s, 4, first, len);
+			}
+		}
+		CHECK(flush(s) >= 0);
+		if ((round % 16 == 15 || round == 399) && !matches(io, root, win, span)) {
+			CHECK_MSG(false, "round %u: the shadow differs from the tables", round);
+			break;
+		}
+	}
+	CHECK_EQ(fk.unmap_cuts, 0);
+	vtd_shadow_get_stats(s, &st);
+	CHECK_EQ(st.errors, 0);
+	CHECK_EQ(st.areas, fake_ioas_areas(io));
+	printf("random: %llu maps, %llu unmaps, %llu areas at the end\n", (unsigned long long)st.maps,
+	       (unsigned long long)st.unmaps, (unsigned long long)st.areas);
+	vtd_shadow_destroy(s);
+}
+
 /* ---- the unit and the shadow together: registers, drain, flush ---------------------------------- */
 
 static void reg_write(struct vtd *v, unsigned off, uint64_t val, unsigned len)
@@ -836,6 +907,7 @@ int main(void)
 	test_sharing();
 	test_mmio_and_fallback();
 	test_unit_wbf();
+	test_random();
 	test_fail_nth();
 	vtd_destroy(unit);
 	gmem_destroy(&mem);
