@@ -180,6 +180,16 @@ int main(void)
 	CHECK_EQ(rd(v, VTD_FRCD_REG + 16 + 8) >> 32 & 0xff, 0x71);  /* not present */
 	CHECK_EQ(xl(v, 0x3ff008, false, &gpa), 0);
 	CHECK_EQ(gpa, 0x5ff008);
+	/* The same pages again: from the IOTLB. */
+	struct vtd_stats s0, s1;
+	vtd_get_stats(v, &s0);
+	CHECK_EQ(xl(v, 0x1238, true, &gpa), 0);
+	CHECK_EQ(gpa, 0x100238);
+	CHECK_EQ(xl(v, 0x200000, false, &gpa), 0);
+	CHECK_EQ(gpa, 0x400000);
+	vtd_get_stats(v, &s1);
+	CHECK_EQ(s1.iotlb_hits - s0.iotlb_hits, 2);
+	CHECK_EQ(s1.iotlb_misses, s0.iotlb_misses);
 
 	/* Mapped without an invalidation (first stage needs none): found at once. */
 	put64(PT + 8 * 3, 0x102000 | FS_PRW_US);
