@@ -17,7 +17,9 @@
  * Each wake-up reaps every completion first, then reads and drains each
  * source that fired once, so kicks that arrived together cost one drain.
  * The eventfd is read before the drain: a kick during the drain leaves it
- * readable again and the next wait returns at once.
+ * readable again and the next wait returns at once. An event-queue fd
+ * (iq_engine_add_events: an iommufd VEVENTQ) is left to its drain, which
+ * reads whole events; the engine reading 8 bytes of it would eat a header.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +47,7 @@ struct iq_source {
 	bool armed;      /* a poll is outstanding (multishot: until a CQE without F_MORE) */
 	bool fired;      /* this wake-up */
 	bool dead;       /* the kernel refused to poll it: logged once, no longer polled */
+	bool events;     /* an event queue: the drain reads it, the engine must not */
 };
 
 struct iq_engine {
@@ -87,7 +90,7 @@ int iq_engine_create(struct iq_engine **ret, char *err, size_t errlen)
 	return 0;
 }
 
-int iq_engine_add(struct iq_engine *e, int fd, void (*drain)(void *opaque), void *opaque)
+static int iq_add(struct iq_engine *e, int fd, void (*drain)(void *opaque), void *opaque, bool events)
 {
 	int fl;
 
@@ -99,8 +102,18 @@ int iq_engine_add(struct iq_engine *e, int fd, void (*drain)(void *opaque), void
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
 		return -errno;
-	e->src[e->nr++] = (struct iq_source){ .fd = fd, .drain = drain, .opaque = opaque };
+	e->src[e->nr++] = (struct iq_source){ .fd = fd, .drain = drain, .opaque = opaque, .events = events };
 	return 0;
+}
+
+int iq_engine_add(struct iq_engine *e, int fd, void (*drain)(void *opaque), void *opaque)
+{
+	return iq_add(e, fd, drain, opaque, false);
+}
+
+int iq_engine_add_events(struct iq_engine *e, int fd, void (*drain)(void *opaque), void *opaque)
+{
+	return iq_add(e, fd, drain, opaque, true);
 }
 
 /* Get an SQE, submitting what is queued when the ring is full. */
@@ -193,7 +206,7 @@ static void iq_run_fired(struct iq_engine *e)
 			continue;
 		s->fired = false;
 		/* EAGAIN: another wake-up already consumed the count; the drain finds the work anyway. */
-		if (read(s->fd, &v, sizeof(v)) < 0 && errno != EAGAIN && errno != EINTR)
+		if (!s->events && read(s->fd, &v, sizeof(v)) < 0 && errno != EAGAIN && errno != EINTR)
 			log_debug("iq engine: reading fd %d: %s", s->fd, strerror(errno));
 		s->drain(s->opaque);
 	}

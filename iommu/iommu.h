@@ -50,6 +50,10 @@
 /* Its vIOMMU type and nested-HWPT data type (drivers/iommu/iommufd/iommufd_test.h). */
 #define IOMMU_VIOMMU_TYPE_SELFTEST_ID 0xdeadbeefu
 #define IOMMU_HWPT_DATA_SELFTEST_ID 0xdeadu
+/* Its invalidation data types (nested HWPT, vIOMMU) and its VEVENTQ type. */
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_ID 0xdeadbeefu
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_ID 0xdeadbeefu
+#define IOMMU_VEVENTQ_TYPE_SELFTEST_ID 0xbeefbeefu
 
 /* Where to look: NULL fields mean "/sys", "/dev" (tests point them elsewhere). */
 struct iommu_paths {
@@ -391,6 +395,11 @@ int iq_engine_create(struct iq_engine **ret, char *err, size_t errlen) SKIFF_MUS
 /* Before iq_engine_start(): drain(opaque) runs on the engine thread whenever fd is readable. */
 int iq_engine_add(struct iq_engine *e, int fd, void (*drain)(void *opaque), void *opaque) SKIFF_MUST_CHECK;
 int iq_engine_start(struct iq_engine *e) SKIFF_MUST_CHECK;
+/*
+ * An event-queue fd (an iommufd VEVENTQ): like iq_engine_add, but the
+ * engine reads nothing from it; drain(opaque) reads the events itself.
+ */
+int iq_engine_add_events(struct iq_engine *e, int fd, void (*drain)(void *opaque), void *opaque) SKIFF_MUST_CHECK;
 /* Stop the thread (waits for a running drain) and free. NULL is allowed. */
 void iq_engine_destroy(struct iq_engine *e);
 
@@ -562,5 +571,65 @@ struct smmuv3_stats {
 	uint64_t events_lost;        /* dropped: queue disabled, full or unreachable */
 };
 void smmuv3_get_stats(struct smmuv3 *s, struct smmuv3_stats *out);
+
+/*
+ * The vSMMUv3 nested backend (smmuv3_nested.c, docs/vsmmuv3.md "Nested
+ * backend"): a unit's StreamIDs on an iommufd vIOMMU object. A guest STE
+ * becomes a nested HWPT on the vIOMMU (its words 0-1, masked to the fields
+ * the kernel lets a guest own; abort and bypass STEs too) that the device
+ * is replace-attached to; each batch of invalidations is ONE
+ * IOMMU_HWPT_INVALIDATE on the vIOMMU; events of the vIOMMU's VEVENTQ go
+ * into the guest's event queue. The selftest flavour speaks the kernel's
+ * mock IOMMU (IOMMUFD_TEST) data types instead, so the lab can watch the
+ * same code against a real kernel: the mock keeps STE word 0's low 32 bits
+ * as its nested domain's IOTLB value; CFGI_CD clears cache slot SSID of the
+ * device, CFGI_CD_ALL and ATC_INV all its slots; TLBI commands name no
+ * device and have nothing to clear there, so that flavour drops them.
+ */
+struct smmuv3_nested;
+
+struct smmuv3_nested_dev {
+	uint32_t sid;                /* guest StreamID = the VDEVICE's virt_id */
+	uint32_t dev_id;             /* iommufd device id */
+	uint32_t vdevice_id;         /* the plan's VDEVICE; 0: the backend allocates one */
+	struct iommu_attach_ops at;  /* replace-attach (detach: blocked DMA) */
+};
+
+struct smmuv3_nested_params {
+	const struct iommu_sys *sys;
+	int iommufd;
+	uint32_t viommu_id;          /* the unit's vIOMMU object */
+	uint32_t s2_id;              /* its stage-2: where devices go back at destroy (0: detached) */
+	bool selftest;               /* the kernel's mock IOMMU's data types */
+	unsigned veventq_depth;      /* 0: no VEVENTQ */
+	const struct smmuv3_nested_dev *devs;
+	unsigned nr_devs;            /* <= SMMUV3_MAX_STREAMS */
+};
+
+/* VDEVICEs (where not given) and the VEVENTQ; everything undone on failure. -errno and one sentence. */
+int smmuv3_nested_create(const struct smmuv3_nested_params *p, struct smmuv3_nested **ret, char *err,
+			 size_t errlen) SKIFF_MUST_CHECK;
+const struct smmuv3_backend_ops *smmuv3_nested_backend(struct smmuv3_nested *n);
+/* The unit the VEVENTQ's events go to (call once smmuv3_create() made it). */
+void smmuv3_nested_set_unit(struct smmuv3_nested *n, struct smmuv3 *s);
+/* The VEVENTQ's fd (-1: none): iq_engine_add_events(e, fd, smmuv3_nested_events, n). */
+int smmuv3_nested_event_fd(const struct smmuv3_nested *n);
+/* Read every event the VEVENTQ holds and inject it into the unit's event queue (the engine's thread). */
+void smmuv3_nested_events(void *opaque);
+/* Devices back on the stage-2 (or detached), every object the backend made destroyed. */
+void smmuv3_nested_destroy(struct smmuv3_nested *n);
+
+struct smmuv3_nested_stats {
+	uint64_t invalidations;      /* IOMMU_HWPT_INVALIDATE calls */
+	uint64_t entries;            /* entries they carried */
+	uint64_t dropped;            /* commands the flavour had no entry for */
+	uint64_t partial;            /* calls the kernel failed part way */
+	uint64_t hwpt_allocs;        /* nested HWPTs made */
+	uint64_t attaches;           /* device replace-attaches */
+	uint64_t errors;             /* host calls that failed */
+	uint64_t events;             /* vEVENTs injected */
+	uint64_t events_lost;        /* vEVENTs the kernel lost or the guest's queue dropped */
+};
+void smmuv3_nested_get_stats(struct smmuv3_nested *n, struct smmuv3_nested_stats *out);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The fake iommufd for the unit tests (see fake-iommufd.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/iommufd.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -18,6 +19,7 @@ void fake_reset(void)
 	fk.failed_op = -1;
 	fk.memfd = -1;
 	fk.map_file_errno = ENOTTY;
+	fk.veventq_wfd = -1;
 	fk.ksz_hw_info = sizeof(struct iommu_hw_info);
 	fk.ksz_hwpt_alloc = sizeof(struct iommu_hwpt_alloc);
 	fk.ksz_viommu_alloc = sizeof(struct iommu_viommu_alloc);
@@ -138,7 +140,10 @@ static int hw_info(struct iommu_hw_info *q)
 	if (!d)
 		return -ENOENT;
 	q->out_data_type = fk.inst[d->inst].hw_type;
-	if (q->data_len && q->data_uptr)
+	if (fk.hw_data_set && q->data_len && q->data_uptr) {
+		memcpy((void *)(uintptr_t)q->data_uptr, fk.hw_data, q->data_len < 32 ? q->data_len : 32);
+		q->data_len = 32;
+	} else if (q->data_len && q->data_uptr)
 		memcpy((void *)(uintptr_t)q->data_uptr, regs, q->data_len < sizeof(regs) ? q->data_len : sizeof(regs));
 	q->data_len = sizeof(regs);
 	if (fk.ksz_hw_info >= 40) {
@@ -156,6 +161,25 @@ static int s2_fits(int a, int b)
 		return -EINVAL;
 	}
 	return fk.inst[a].s2_key == fk.inst[b].s2_key ? 0 : -EINVAL;
+}
+
+/* The drivers' checks of nested data: its size; for SMMUv3 the STE fields a guest may own (EIO). */
+static int nested_data(const struct iommu_hwpt_alloc *a)
+{
+	uint32_t want = a->data_type == IOMMU_HWPT_DATA_ARM_SMMUV3 ? 16 : a->data_type == IOMMU_HWPT_DATA_VTD_S1 ? 24 : 4;
+	uint64_t w[2];
+
+	if (a->data_len != want || !a->data_uptr || a->flags)
+		return -EINVAL;
+	if (a->data_type != IOMMU_HWPT_DATA_ARM_SMMUV3)
+		return 0;
+	memcpy(w, (const void *)(uintptr_t)a->data_uptr, sizeof(w));
+	if (!(w[0] & 1))
+		return 0;
+	if ((w[0] & ~0xf80ffffffffffffful) || (w[1] & ~0x380000fful))
+		return -EIO;
+	unsigned cfg = (unsigned)(w[0] >> 1 & 7);
+	return cfg == 0 || cfg == 4 || cfg == 5 ? 0 : -EIO;
 }
 
 static int hwpt_alloc(struct iommu_hwpt_alloc *a)
@@ -196,7 +220,13 @@ static int hwpt_alloc(struct iommu_hwpt_alloc *a)
 	}
 	if (r)
 		return r;
+	r = nested_data(a);
+	if (r)
+		return r;
 	a->out_hwpt_id = new_obj(FK_NESTED, d->inst, a->pt_id);
+	fk.obj[a->out_hwpt_id].data_type = a->data_type;
+	fk.obj[a->out_hwpt_id].data_len = a->data_len;
+	memcpy(fk.obj[a->out_hwpt_id].data, (const void *)(uintptr_t)a->data_uptr, a->data_len);
 	return 0;
 }
 
@@ -476,6 +506,79 @@ int fake_detach(uint32_t dev_id)
 	return 0;
 }
 
+/* ---- invalidation and events ----------------------------------------------------- */
+
+static uint32_t inv_type_of(const struct fake_obj *o)
+{
+	uint32_t hw = fk.inst[o->inst].hw_type;
+
+	if (o->kind == FK_VIOMMU)
+		return hw == IOMMU_HWTYPE_SELFTEST ? IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_ID
+						   : IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+	return hw == IOMMU_HWTYPE_SELFTEST ? IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_ID : IOMMU_HWPT_INVALIDATE_DATA_VTD_S1;
+}
+
+static int invalidate(struct iommu_hwpt_invalidate *c)
+{
+	const struct fake_obj *o = get(c->hwpt_id, FK_FREE);
+	struct fake_inv *l = &fk.inv[fk.nr_inv++ % FAKE_INV_LOG];
+	uint32_t n = c->entry_num;
+	size_t bytes = (size_t)c->entry_len * n;
+	int r = 0;
+
+	*l = (struct fake_inv){ c->hwpt_id, c->data_type, c->entry_len, n, 0, 0, { 0 } };
+	memcpy(l->data, (const void *)(uintptr_t)c->data_uptr, bytes < FAKE_INV_BYTES ? bytes : FAKE_INV_BYTES);
+	c->entry_num = 0;
+	if (!o || (o->kind != FK_NESTED && o->kind != FK_VIOMMU))
+		r = -ENOENT;
+	else if (c->__reserved || (n && (!c->data_uptr || !c->entry_len)) || c->data_type != inv_type_of(o))
+		r = -EINVAL;
+	else if (fk.inv_fail_errno && fk.inv_fail_at < n) {
+		c->entry_num = fk.inv_fail_at;
+		r = -fk.inv_fail_errno;
+		fk.inv_fail_errno = 0;
+	} else {
+		c->entry_num = n;
+	}
+	l->done = c->entry_num;
+	l->ret = r;
+	return r;
+}
+
+static int veventq_alloc(struct iommu_veventq_alloc *a)
+{
+	const struct fake_obj *v = get(a->viommu_id, FK_VIOMMU);
+	int p[2];
+
+	if (!v)
+		return -ENOENT;
+	if (a->flags || !a->veventq_depth)
+		return -EINVAL;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	a->out_veventq_id = new_obj(FK_VEVENTQ, v->inst, a->viommu_id);
+	a->out_veventq_fd = (uint32_t)p[0];
+	fk.veventq_wfd = p[1];
+	return 0;
+}
+
+const struct fake_inv *fake_inv_call(unsigned k)
+{
+	return k < fk.nr_inv && k + FAKE_INV_LOG >= fk.nr_inv ? &fk.inv[k % FAKE_INV_LOG] : NULL;
+}
+
+uint32_t fake_attached(uint32_t dev_id)
+{
+	const struct fake_obj *d = get(dev_id, FK_DEVICE);
+
+	return d ? d->pt : 0;
+}
+
+const struct fake_obj *fake_obj(uint32_t id)
+{
+	return get(id, FK_FREE);
+}
+
 static int f_open(void *ctx, const char *path)
 {
 	(void)ctx;
@@ -525,6 +628,10 @@ static int f_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		return (r = injected(FOP_MAP)) ? r : map_va(arg);
 	case IOMMU_IOAS_UNMAP:
 		return (r = injected(FOP_UNMAP)) ? r : unmap(arg);
+	case IOMMU_HWPT_INVALIDATE:
+		return (r = injected(FOP_INVALIDATE)) ? r : invalidate(arg);
+	case IOMMU_VEVENTQ_ALLOC:
+		return (r = injected(FOP_VEVENTQ_ALLOC)) ? r : veventq_alloc(arg);
 	default:
 		return -ENOTTY;
 	}

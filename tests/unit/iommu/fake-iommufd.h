@@ -34,7 +34,7 @@
 
 enum fake_op {
 	FOP_HW_INFO, FOP_HWPT_ALLOC, FOP_VIOMMU_ALLOC, FOP_VDEVICE_ALLOC, FOP_DESTROY, FOP_ATTACH,
-	FOP_IOAS_ALLOC, FOP_MAP, FOP_UNMAP, FOP_N
+	FOP_IOAS_ALLOC, FOP_MAP, FOP_UNMAP, FOP_INVALIDATE, FOP_VEVENTQ_ALLOC, FOP_N
 };
 
 struct fake_inst {
@@ -45,7 +45,7 @@ struct fake_inst {
 	int s2_key;            /* equal keys may share a stage-2 */
 };
 
-enum fake_kind { FK_FREE, FK_IOAS, FK_DEVICE, FK_PAGING, FK_NESTED, FK_VIOMMU, FK_VDEVICE };
+enum fake_kind { FK_FREE, FK_IOAS, FK_DEVICE, FK_PAGING, FK_NESTED, FK_VIOMMU, FK_VDEVICE, FK_VEVENTQ };
 
 struct fake_obj {
 	enum fake_kind kind;
@@ -56,6 +56,19 @@ struct fake_obj {
 	uint32_t pt;           /* FK_DEVICE: what it is attached to */
 	uint64_t virt_id;      /* FK_VDEVICE */
 	uint32_t dev;          /* FK_VDEVICE: its device */
+	uint32_t data_type;    /* FK_NESTED: what it was made from */
+	uint8_t data[32];
+	uint32_t data_len;
+};
+
+/* One IOMMU_HWPT_INVALIDATE as the fake received it. */
+#define FAKE_INV_LOG 64
+#define FAKE_INV_BYTES 4096
+struct fake_inv {
+	uint32_t hwpt_id, data_type, entry_len, entry_num;
+	uint32_t done;             /* entry_num written back */
+	int ret;
+	uint8_t data[FAKE_INV_BYTES];  /* the entries (as many as fit) */
 };
 
 #define FAKE_MAX_OBJ 128
@@ -99,6 +112,16 @@ struct fake_iommufd {
 	int map_file_errno;
 	uint64_t resv_first, resv_last;    /* reserved IOVA of an IOAS with a device attached; last 0: none */
 	unsigned unmap_cuts;               /* UNMAPs refused because the range cut an area */
+	/* IOMMU_HWPT_INVALIDATE: every call logged (the last FAKE_INV_LOG); a failure at an entry */
+	struct fake_inv inv[FAKE_INV_LOG];
+	unsigned nr_inv;                   /* calls so far */
+	int inv_fail_errno;                /* fail the next call at entry inv_fail_at (entry_num = it) */
+	uint32_t inv_fail_at;
+	/* IOMMU_VEVENTQ_ALLOC: a pipe; the test writes vEVENTs into veventq_wfd */
+	int veventq_wfd;
+	/* IOMMU_GET_HW_INFO's driver data (the first 32 bytes), when set */
+	uint32_t hw_data[8];
+	bool hw_data_set;
 };
 
 extern struct fake_iommufd fk;
@@ -119,5 +142,10 @@ void fake_set_mem(int memfd, void *host, uint64_t size);
 /* Areas of an IOAS; whether iova is mapped there: its memfd offset and flags. */
 unsigned fake_ioas_areas(uint32_t ioas);
 bool fake_lookup(uint32_t ioas, uint64_t iova, uint64_t *ret_start, uint32_t *ret_flags);
+/* The k-th IOMMU_HWPT_INVALIDATE call (0: the first), NULL if not logged. */
+const struct fake_inv *fake_inv_call(unsigned k);
+/* What device dev_id is attached to now (0: nothing). */
+uint32_t fake_attached(uint32_t dev_id);
+const struct fake_obj *fake_obj(uint32_t id);
 
 #endif
