@@ -302,9 +302,28 @@ struct vtd_backend_ops {
 	void *opaque;
 };
 
+/*
+ * For a backend's flush() (the drain thread): the host failed the
+ * invalidation of the nth iotlb_invalidate() call since the previous
+ * flush (0: the first) and may not have done those after it; the ones
+ * before it are done. The model then stops the queue with IQE at that
+ * call's descriptor (IQH left there, the wait after it not completed), as
+ * hardware does for a descriptor it cannot process; a register-based
+ * invalidation, or one beyond the first 256 of a batch, is only logged.
+ */
+void vtd_backend_failed(struct vtd *v, unsigned nth);
+
 struct vtd_params {
 	unsigned index;              /* for messages: "vvtd0" */
 	unsigned addr_width;         /* guest address width: 48 (4-level) or 57 (5-level) */
+	/*
+	 * The backend nests in hardware (vtd_nested.c): first-stage maps need
+	 * no host work, so no RWBF; FS1GP, FS5LP, SMPWCS and C are offered only
+	 * where host_cap/host_ecap (the host unit's, IOMMU_GET_HW_INFO) have
+	 * them, so the guest never builds a table the host cannot walk.
+	 */
+	bool nested;
+	uint64_t host_cap, host_ecap;
 	uint8_t bus;                 /* the root bus number this unit serves (for fault records) */
 	const struct vtd_backend_ops *backend; /* NULL: emulated devices only */
 };
@@ -383,6 +402,49 @@ struct vtd_shadow_stats {
 	uint64_t domains;            /* shadow IOASes now */
 };
 void vtd_shadow_get_stats(struct vtd_shadow *s, struct vtd_shadow_stats *out);
+
+/*
+ * The nested backend (vtd_nested.c, docs/vvtd.md "Nested backend"):
+ * assigned devices behind a vVT-d on a host VT-d that nests. A device's
+ * first-stage PASID entry (RID_PASID) becomes an IOMMU_HWPT_DATA_VTD_S1
+ * nested HWPT on the unit's stage-2 parent (one per guest domain and table
+ * root), the device replace-attached to it; pass-through and translation
+ * off put it on the stage-2 (GPA identity), blocked detaches it. The IOTLB
+ * invalidations of one batch are ONE IOMMU_HWPT_INVALIDATE per nested HWPT;
+ * a failure at an entry is an IQE at its descriptor (vtd_backend_failed).
+ * Give the unit vtd_params.nested with the host's caps (the selftest
+ * flavour, for the kernel's mock IOMMU in the lab, keeps the model's).
+ */
+struct vtd_nested;
+struct vtd_nested_params {
+	const struct iommu_sys *sys;
+	int iommufd;
+	uint32_t s2_id;              /* the unit's stage-2 (NEST_PARENT) HWPT */
+	bool selftest;               /* the kernel's mock IOMMU's data types */
+};
+int vtd_nested_create(const struct vtd_nested_params *p, struct vtd_nested **ret, char *err, size_t errlen)
+	SKIFF_MUST_CHECK;
+/* Before the guest runs; the device is on the stage-2 (the plan put it there). */
+int vtd_nested_add_device(struct vtd_nested *n, uint16_t rid, uint32_t dev_id, const struct iommu_attach_ops *at,
+			  char *err, size_t errlen) SKIFF_MUST_CHECK;
+const struct vtd_backend_ops *vtd_nested_backend(struct vtd_nested *n);
+/* Devices back on the stage-2, nested HWPTs destroyed. */
+void vtd_nested_destroy(struct vtd_nested *n);
+/* The host unit's CAP_REG and ECAP_REG from its IOMMU_GET_HW_INFO (struct iommu_hw_info_vtd); false: none. */
+bool vtd_nested_host_caps(const struct iommu_unit *u, uint64_t *ret_cap, uint64_t *ret_ecap);
+
+struct vtd_nested_stats {
+	uint64_t flushes;            /* flush() calls that made host calls */
+	uint64_t host_calls;         /* every ioctl and device move they made */
+	uint64_t invalidations;      /* IOMMU_HWPT_INVALIDATE calls */
+	uint64_t entries;            /* entries they carried */
+	uint64_t partial;            /* calls the kernel failed part way */
+	uint64_t hwpt_allocs;        /* nested HWPTs made */
+	uint64_t attaches;           /* device attaches and detaches */
+	uint64_t errors;             /* host calls that failed */
+	uint64_t domains;            /* nested HWPTs now */
+};
+void vtd_nested_get_stats(struct vtd_nested *n, struct vtd_nested_stats *out);
 
 /*
  * The queue engine (engine.c): one thread with an io_uring (liburing)

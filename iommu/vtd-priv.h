@@ -155,6 +155,10 @@ struct vtd_devc_entry {
 	struct vtd_dev_state st;
 };
 
+/* iotlb_invalidate() calls between two flushes whose descriptor is remembered (more: logged only). */
+#define VTD_TOLD_MAX 256u
+#define VTD_TOLD_NONE UINT64_MAX
+
 /* Work register writes leave for the drain thread's backend (struct vtd.pending). */
 #define VTD_PEND_CONTEXT 1u     /* context_changed(-1): TE, SRTP, CCMD */
 #define VTD_PEND_IOTLB   2u     /* iotlb_invalidate(-1, 0, 0): IOTLB_REG */
@@ -167,6 +171,8 @@ struct vtd {
 	const struct vtd_backend_ops *backend;
 	unsigned addr_width;
 	uint8_t bus;
+	bool nested;                 /* vtd_params.nested, host_cap, host_ecap */
+	uint64_t host_cap, host_ecap;
 	int kick_fd;
 
 	/* registers */
@@ -193,6 +199,16 @@ struct vtd {
 
 	/* drain thread only */
 	bool unflushed;              /* the backend was told something since its last flush() */
+	/*
+	 * Where each iotlb_invalidate() since the last flush came from (IQH
+	 * of its descriptor, VTD_TOLD_NONE for a register write), so that a
+	 * host failure the backend names (vtd_backend_failed) becomes an IQE
+	 * at that descriptor; failed_nth is that call, -1: none.
+	 */
+	uint64_t told_pos[VTD_TOLD_MAX];
+	unsigned nr_told;
+	unsigned told_gen;           /* iq_gen when they were told */
+	int failed_nth;
 	bool wbf_told;               /* a write-buffer flush was told: clear WBFS after the flush */
 	bool flush_err_logged;
 

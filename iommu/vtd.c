@@ -58,6 +58,9 @@
  * caching mode exempts first-stage mappings from invalidation, and the
  * write-buffer flush Linux then does after every map (GCMD.WBF) is the
  * only signal the shadow backend gets of a new mapping (docs/vvtd.md).
+ * A nested unit does not: the host walks the guest's first-stage tables
+ * itself, and a WBF after every map would be a host call for nothing;
+ * its large pages, 5-level tables and page-walk coherency are the host's.
  */
 static void vtd_reset(struct vtd *v)
 {
@@ -66,10 +69,15 @@ static void vtd_reset(struct vtd *v)
 		 (uint64_t)(VTD_NFR - 1) << CAP_NFR_SHIFT | (uint64_t)VTD_MAMV << CAP_MAMV_SHIFT | CAP_FL1GP;
 	if (v->addr_width == 57)
 		v->cap |= CAP_FL5LP;
-	if (v->backend)
+	if (v->backend && !v->nested)
 		v->cap |= CAP_RWBF;
 	v->ecap = ECAP_C | ECAP_QI | ECAP_PT | (uint64_t)(VTD_IVA_REG / 16) << ECAP_IRO_SHIFT | ECAP_SMTS |
 		  ECAP_FLTS | ECAP_SMPWCS;
+	if (v->nested) {
+		/* The host walks the guest's tables: offer only the page sizes, levels and coherency it has. */
+		v->cap &= ~((CAP_FL1GP | CAP_FL5LP) & ~v->host_cap);
+		v->ecap &= ~((ECAP_C | ECAP_SMPWCS) & ~v->host_ecap);
+	}
 	v->fectl = VTD_CTL_IM;
 	v->iectl = VTD_CTL_IM;
 	v->iq_dsz = 16;
@@ -88,6 +96,11 @@ int vtd_create(const struct vtd_params *p, const struct vtd_env *env, struct vtd
 		snprintf(err, errlen, "vvtd%u: no guest memory", p->index);
 		return -EINVAL;
 	}
+	if (p->nested && p->addr_width == 57 && !(p->host_cap & CAP_FL5LP)) {
+		snprintf(err, errlen, "vvtd%u: the host IOMMU cannot walk 5-level first-stage tables (CAP.FS5LP clear); "
+			 "a nested unit needs address width 48 here", p->index);
+		return -EINVAL;
+	}
 	v = calloc(1, sizeof(*v));
 	if (!v) {
 		snprintf(err, errlen, "vvtd%u: out of memory", p->index);
@@ -98,6 +111,10 @@ int vtd_create(const struct vtd_params *p, const struct vtd_env *env, struct vtd
 	v->backend = p->backend;
 	v->addr_width = p->addr_width;
 	v->bus = p->bus;
+	v->nested = p->nested;
+	v->host_cap = p->host_cap;
+	v->host_ecap = p->host_ecap;
+	v->failed_nth = -1;
 	v->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (v->kick_fd < 0) {
 		r = -errno;

@@ -152,8 +152,14 @@ static void apply_local(struct vtd *v, const struct vtd_work *w)
 		vtd_tlb_flush(v, w->did, w->iova, w->len);
 }
 
-/* Called without the lock. */
-static void tell_backend(struct vtd *v, const struct vtd_work *w)
+void vtd_backend_failed(struct vtd *v, unsigned nth)
+{
+	if (v->failed_nth < 0 || nth < (unsigned)v->failed_nth)
+		v->failed_nth = (int)(nth < VTD_TOLD_MAX ? nth : VTD_TOLD_MAX);
+}
+
+/* Called without the lock; pos: the descriptor's IQH (of queue generation gen), VTD_TOLD_NONE for a register write. */
+static void tell_backend(struct vtd *v, const struct vtd_work *w, uint64_t pos, unsigned gen)
 {
 	const struct vtd_backend_ops *b = v->backend;
 
@@ -166,9 +172,33 @@ static void tell_backend(struct vtd *v, const struct vtd_work *w)
 					b->context_changed(b->opaque, v, (w->rid & ~w->rid_mask) | (int)f);
 		}
 	} else if (w->kind == W_IOTLB && b->iotlb_invalidate) {
+		if (!v->nr_told)
+			v->told_gen = gen;
+		if (v->nr_told < VTD_TOLD_MAX)
+			v->told_pos[v->nr_told] = gen == v->told_gen ? pos : VTD_TOLD_NONE;
+		v->nr_told++;
 		b->iotlb_invalidate(b->opaque, v, w->did, w->iova, w->len);
 	}
 	v->unflushed = true;
+}
+
+/*
+ * After a flush, with the lock held: a host failure the backend named at a
+ * descriptor of the current queue is an IQE there. True if raised.
+ */
+static bool host_failure_locked(struct vtd *v)
+{
+	int nth = v->failed_nth;
+	unsigned told = v->nr_told;
+
+	v->failed_nth = -1;
+	v->nr_told = 0;
+	if (nth < 0 || (unsigned)nth >= told || (unsigned)nth >= VTD_TOLD_MAX ||
+	    v->told_pos[nth] == VTD_TOLD_NONE || v->told_gen != v->iq_gen || !(v->gsts & VTD_GSTS_QIES))
+		return false;
+	v->iqh = v->told_pos[nth];
+	vtd_raise_iqe(v);
+	return true;
 }
 
 /* The end of a batch: called without the lock, only if the backend was told something. */
@@ -180,18 +210,22 @@ static void backend_flush(struct vtd *v)
 	if (!v->unflushed)
 		return;
 	v->unflushed = false;
-	if (!b->flush)
+	if (!b->flush) {
+		v->nr_told = 0;
 		return;
-	n = b->flush(b->opaque, v);
-	if (n < 0 && !v->flush_err_logged) {
-		/* No architected error for a host failure: the guest's devices fault instead. */
-		log_error("%s: backend host calls failed: %s (further failures not logged)", v->name, strerror(-n));
-		v->flush_err_logged = true;
 	}
-	if (n > 0) {
-		pthread_mutex_lock(&v->lock);
+	v->failed_nth = -1;
+	n = b->flush(b->opaque, v);
+	pthread_mutex_lock(&v->lock);
+	/* A failure the backend placed is the guest's IQE; any other has no architected error (devices fault). */
+	bool iqe = host_failure_locked(v);
+	if (n > 0)
 		v->stats.host_calls += (unsigned)n;
-		pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->lock);
+	if (n < 0 && !v->flush_err_logged) {
+		log_error("%s: backend host calls failed: %s%s (further failures not logged)", v->name, strerror(-n),
+			  iqe ? "; the guest gets an invalidation queue error at the descriptor" : "");
+		v->flush_err_logged = true;
 	}
 }
 
@@ -202,9 +236,9 @@ static void tell_pending(struct vtd *v, unsigned pending)
 	struct vtd_work all_tlb = { .kind = W_IOTLB, .did = -1 };
 
 	if (pending & VTD_PEND_CONTEXT)
-		tell_backend(v, &all_ctx);
+		tell_backend(v, &all_ctx, VTD_TOLD_NONE, 0);
 	if (pending & (VTD_PEND_IOTLB | VTD_PEND_WBF))
-		tell_backend(v, &all_tlb);
+		tell_backend(v, &all_tlb, VTD_TOLD_NONE, 0);
 	if (pending & VTD_PEND_WBF)
 		v->wbf_told = true;
 }
@@ -274,14 +308,17 @@ static bool drain_locked(struct vtd *v)
 		v->stats.descriptors++;
 		apply_local(v, &w);
 		if (v->backend && (w.kind == W_CONTEXT || w.kind == W_IOTLB || (w.kind == W_WAIT && v->unflushed))) {
+			uint64_t pos = v->iqh;
+
 			pthread_mutex_unlock(&v->lock);
 			if (w.kind == W_WAIT)
 				backend_flush(v);   /* a wait completes only after the host calls before it */
 			else
-				tell_backend(v, &w);
+				tell_backend(v, &w, pos, gen);
 			pthread_mutex_lock(&v->lock);
-			if (v->iq_gen != gen)
-				continue;   /* the guest disabled or re-enabled the queue meanwhile */
+			/* Disabled or re-enabled meanwhile, or the host failed a descriptor (IQE): the loop stops. */
+			if (v->iq_gen != gen || (v->fsts & VTD_FSTS_IQE))
+				continue;
 		}
 		if (w.kind == W_WAIT && !complete_wait(v, &w)) {
 			vtd_raise_iqe(v);
