@@ -260,7 +260,7 @@ static void test_device_state_pgtt(void)
 static void test_device_state_faults(void)
 {
 	uint64_t pe[8];
-	gpa_t ce, re, dir, tbl;
+	gpa_t ce, re;
 	struct vtd_dev_state st;
 	uint64_t root_entry;
 
@@ -270,8 +270,6 @@ static void test_device_state_faults(void)
 	CHECK_EQ(state(0x0008).mode, VTD_DEV_FIRST_STAGE);
 	re = g.root;
 	root_entry = rd(re);
-	dir = rd(ce) & ~0xfffULL;
-	tbl = rd(dir) & ~0xfffULL;
 
 	/* RTADDR_REG: legacy (00b), advanced (10b) and reserved (11b) table types. */
 	for (uint64_t ttm = 0; ttm < 4; ttm += ttm == 0 ? 2 : 1) {
@@ -317,6 +315,19 @@ static void test_device_state_faults(void)
 	wr(ce, rd(ce) | 1 | 0x1e);
 	CHECK_EQ(state(0x0008).mode, VTD_DEV_FIRST_STAGE);
 	wr(ce, rd(ce) & ~0x1eULL);
+}
+
+static void test_device_state_faults_pasid(void)
+{
+	uint64_t pe[8];
+	gpa_t ce, dir, tbl;
+
+	guest_reset();
+	pe_first_stage(pe, 1, 0x5000, 4);
+	ce = device(0x0008, pe, NULL);
+	dir = rd(ce) & ~0xfffULL;
+	tbl = rd(dir) & ~0xfffULL;
+	CHECK_EQ(state(0x0008).mode, VTD_DEV_FIRST_STAGE);
 
 	/* PASID directory outside RAM, entry not present, reserved bits. */
 	wr(ce, (rd(ce) & 0xfff) | 0xfff000000ULL);
@@ -477,6 +488,18 @@ static void test_lookup_faults(void)
 	slot = lookup_slot(fs, 4, 0x1000, 1);
 	wr(slot, rd(slot) | PS);
 	check_leaf(&st, 0x1000, false, 0x1000, 0x200000, PAGE, true);
+}
+
+static void test_lookup_bad_pointers(void)
+{
+	gpa_t fs, slot;
+	struct vtd_dev_state st;
+	uint64_t e;
+
+	guest_reset();
+	fs = page();
+	st = fs_state(fs, 4);
+	map(fs, 4, 0x1000, 0x200000, PAGE, P | RW | US);
 
 	/* A lower table outside RAM: 0x70; the top table outside RAM: 0x73. */
 	slot = lookup_slot(fs, 4, 0x1000, 3);
@@ -562,19 +585,16 @@ static int walk(const struct vtd_dev_state *st, uint64_t iova, uint64_t len, str
 		CHECK_EQ((r).s[i].wr, (w));             \
 	} while (0)
 
-static void test_walk_4level(void)
+/* The 4-level tree the walk tests share: fresh tables, then st's mappings. */
+static struct vtd_dev_state walk_tree(gpa_t *ret_fs, bool mapped)
 {
-	struct rec r = { 0 };
-	struct vtd_dev_state st;
 	gpa_t fs;
 
 	guest_reset();
 	fs = page();
-	st = fs_state(fs, 4);
-	/* Empty tables: nothing, over the whole space too. */
-	CHECK_EQ(walk(&st, 0, 1ULL << 48, &r), 0);
-	CHECK_EQ(r.n, 0);
-
+	*ret_fs = fs;
+	if (!mapped)
+		return fs_state(fs, 4);
 	map(fs, 4, 0x1000, 0x201000, PAGE, P | RW | US);
 	map(fs, 4, 0x2000, 0x202000, PAGE, P | US);
 	map(fs, 4, 0x4000, 0x204000, PAGE, RW | US);               /* not present */
@@ -583,6 +603,21 @@ static void test_walk_4level(void)
 	map(fs, 4, 0x40000000, 0x80000000, GIB, P | RW | US);
 	map(fs, 4, 0x7ffffffff000ULL, 0x9000, PAGE, P | RW | US);
 	map(fs, 4, 0xffff800000000000ULL, 0x8000, PAGE, P | RW | US);
+	return fs_state(fs, 4);
+}
+
+static void test_walk_4level(void)
+{
+	struct rec r = { 0 };
+	struct vtd_dev_state st;
+	gpa_t fs;
+
+	/* Empty tables: nothing, over the whole space too. */
+	st = walk_tree(&fs, false);
+	CHECK_EQ(walk(&st, 0, 1ULL << 48, &r), 0);
+	CHECK_EQ(r.n, 0);
+
+	st = walk_tree(&fs, true);
 
 	CHECK_EQ(walk(&st, 0, 1ULL << 48, &r), 0);
 	CHECK_EQ(r.n, 5);
@@ -602,7 +637,15 @@ static void test_walk_4level(void)
 	/* A range starting in the non-canonical hole. */
 	CHECK_EQ(walk(&st, 0x0000900000000000ULL, 0xffff000000000000ULL, &r), 0);
 	CHECK_EQ(r.n, 1);
+}
 
+static void test_walk_clipping(void)
+{
+	struct rec r = { 0 };
+	struct vtd_dev_state st;
+	gpa_t fs;
+
+	st = walk_tree(&fs, true);
 	/* Clipping: inside a 2 MiB page, across a 1 GiB page's end, one byte. */
 	CHECK_EQ(walk(&st, 0x300000, 0x2000, &r), 0);
 	CHECK_EQ(r.n, 1);
@@ -724,11 +767,14 @@ int main(void)
 	test_device_state_modes();
 	test_device_state_pgtt();
 	test_device_state_faults();
+	test_device_state_faults_pasid();
 	test_lookup_identity_and_blocked();
 	test_lookup_4level();
 	test_lookup_faults();
+	test_lookup_bad_pointers();
 	test_lookup_5level();
 	test_walk_4level();
+	test_walk_clipping();
 	test_walk_modes();
 	test_walk_5level_and_aliasing();
 	gmem_destroy(&g.mem);
