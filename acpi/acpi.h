@@ -130,8 +130,8 @@ struct acpi_x86_params {
 	uint64_t ged_addr;
 	uint32_t ged_gsi;
 	/*
-	 * vIOMMUs: a DMAR with one DRHD each; 0/NULL: no DMAR. Real VMs pass
-	 * none until skiff has a guest-visible VT-d model. phys_addr_bits is
+	 * vIOMMUs: a DMAR with one DRHD each; 0/NULL: no DMAR. VMs pass their
+	 * vVT-d units (vmm/vm_viommu.c). phys_addr_bits is
 	 * the guest's physical address width (CPUID 0x80000008 EAX[7:0]),
 	 * the DMAR's host address width; 32..64, used only with vIOMMUs.
 	 */

@@ -2,9 +2,8 @@
 /*
  * The plan's vIOMMUs as ACPI describes them (docs/iommu.md, "DMAR and
  * IORT"): the struct acpi_viommu list acpi/ builds the DMAR and the IORT
- * from, and the files `skiff plan --dump-acpi DIR` writes. No real VM
- * gets these tables yet: without a guest-visible VT-d model a DRHD would
- * send the guest to registers that read as nothing.
+ * from, and the files `skiff plan --dump-acpi DIR` writes. A VM's own
+ * DMAR describes its emulated VT-d units instead (vm_viommu.c).
  */
 #include <errno.h>
 #include <stdio.h>

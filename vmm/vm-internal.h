@@ -71,6 +71,7 @@ struct vm {
 	struct acpi_virtio_mmio acpi_mmio[VM_MAX_MMIO];
 	struct vm_virtio_dev virtio[VM_MAX_VIRTIO];
 	struct vm_vfio *vfio;      /* assigned PCI functions (vm_vfio.c), NULL: none */
+	struct vm_viommu *viommu;  /* guest-visible VT-d units (vm_viommu.c), NULL: none */
 
 	/* Stopping: the first reason wins; stop_efd wakes the main loop. */
 	pthread_mutex_t stop_lock;
@@ -123,6 +124,19 @@ struct vtd_backend_ops;
 bool vm_vfio_viommu_supported(const struct vm *vm);
 int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,
 			   struct vm_error *err);
+
+/*
+ * vm_viommu.c: the config's "iommu" section. vm_create_viommu after
+ * vm_create_vfio (every device is on its bus) and before the ACPI tables
+ * are built; vm_viommu_start just before the vCPUs; vm_viommu_stop after
+ * they stopped (prints each unit's counters); vm_destroy_viommu after the
+ * devices are gone.
+ */
+int vm_create_viommu(struct vm *vm, struct vm_error *err);
+void vm_viommu_acpi_params(struct vm *vm, struct acpi_x86_params *p);
+int vm_viommu_start(struct vm *vm);
+void vm_viommu_stop(struct vm *vm);
+void vm_destroy_viommu(struct vm *vm);
 
 /*
  * viommu_layout.c: the VM's vVT-d units (docs/vvtd.md). One slot per

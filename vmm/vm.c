@@ -229,6 +229,7 @@ static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err
 	r = vm_acpi_io_params(vm, &p);
 	if (r)
 		return vm_fail(err, false, "describing PCI to ACPI: %s", strerror(-r));
+	vm_viommu_acpi_params(vm, &p);
 	r = acpi_build_x86(&p, X86_ACPI_TABLES_ADDR, buf, X86_ACPI_TABLES_SIZE, &vm->acpi);
 	if (r)
 		return vm_fail(err, false, "building the ACPI tables: %s", strerror(-r));
@@ -332,7 +333,8 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err))
 		goto fail;
 	boot_args = cfg->boot_args ? cfg->boot_args : DEFAULT_BOOT_ARGS;
-	if (vm_place_vfio(vm, err) || vm_create_io(vm, boot_args, err) || vm_create_vfio(vm, err))
+	if (vm_place_vfio(vm, err) || vm_create_io(vm, boot_args, err) || vm_create_vfio(vm, err) ||
+	    vm_create_viommu(vm, err))
 		goto fail;
 	vm->cmdline = vm_build_cmdline(vm, boot_args);
 	if (!vm->cmdline) {
@@ -367,9 +369,10 @@ void vm_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	free(vm->cpuid);
-	/* Devices drain and sync their I/O before anything they use goes away. */
+	/* Devices drain and sync their I/O before anything they use goes away (vm_run stopped the vVT-d engine). */
 	vm_destroy_vfio(vm);
 	vm_destroy_io(vm);
+	vm_destroy_viommu(vm);
 	free(vm->cmdline);
 	unmap_file(&vm->kernel);
 	unmap_file(&vm->initrd);
