@@ -176,9 +176,9 @@ int vm_create_viommu(struct vm *vm, struct vm_error *err)
 	for (unsigned k = 0; k < n; k++) {
 		const struct vm_viommu_unit *u = &vm->viommu->unit[k];
 
-		log_info("%s: VT-d unit for root bus %u (bus %02x: %u emulated, %u assigned device%s), registers at %#llx",
+		log_info("%s: VT-d unit for root bus %u (bus %02x; devices: %u emulated, %u assigned), registers at %#llx",
 			 u->name, u->slot.bus_index, u->slot.bus, u->nr_devs, u->slot.acpi.nr_scopes - u->nr_devs,
-			 u->slot.acpi.nr_scopes == 1 ? "" : "s", (unsigned long long)u->slot.acpi.reg_base);
+			 (unsigned long long)u->slot.acpi.reg_base);
 	}
 	return 0;
 }

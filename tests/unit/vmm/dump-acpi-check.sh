@@ -4,7 +4,8 @@
 # dump-acpi-check.sh SKIFF TEST_BOOT
 #
 # `skiff --dump-acpi` on real configs: a PCIe VM with devices on two root
-# buses, and a pci=off VM whose virtio devices are virtio-mmio. Every table
+# buses, the same with the iommu section (a DMAR with a DRHD per root bus),
+# and a pci=off VM whose virtio devices are virtio-mmio. Every table
 # must disassemble with `iasl -d` without a diagnostic, and the decoded
 # fields must match the config. The kernel is a synthetic bzImage made by
 # test-boot (skiff builds the whole VM, so it needs /dev/kvm's API, but it
@@ -95,6 +96,22 @@ expect_count "$d" '"LNRO0005"' 4 "virtio-mmio devices (3 drives + rng)"
 expect_count "$d" 'Memory32Fixed \(ReadWrite,' 4 "virtio-mmio register windows"
 expect_count "$d" '0xD0003000' 1 "fourth virtio-mmio window"
 
+# The iommu section: a vVT-d unit per root bus with devices, one DRHD each
+# (bus 0: drives a and c and the rng; bus 0x80: drive b), endpoint scopes.
+case=iommu
+write_config iommu "console=ttyS0 intel_iommu=on,sm_on" 1
+sed -i 's|"entropy": {}|"entropy": {}, "iommu": {"enabled": true}|' "$tmp/iommu.json"
+dump iommu
+d=$tmp/iommu/DMAR.dsl
+[ -s "$d" ] || fail "no DMAR with the iommu section"
+expect_count "$d" 'Subtable Type : 0000 \[Hardware Unit Definition\]' 2 "DRHDs (two root buses with devices)"
+expect_count "$d" 'Register Base Address : 00000000FE000000' 1 "unit 0's registers"
+expect_count "$d" 'Register Base Address : 00000000FE020000' 1 "unit 1's registers"
+expect_count "$d" 'Device Scope Type : 01 \[PCI Endpoint Device\]' 4 "endpoint scopes (3 on bus 0, 1 on bus 0x80)"
+expect_count "$d" 'PCI Bus Number : 80' 1 "bus 0x80's scope"
+expect_count "$d" 'Flags : 00' 3 "no INTR_REMAP, no INCLUDE_PCI_ALL"
+[ -e "$tmp/pci/DMAR.dat" ] && fail "DMAR present without the iommu section"
+
 case=errors
 write_config bad "console=ttyS0 pci=off" 1
 out=$(SKIFF_SKIP_KVM_CHECK=1 "$skiff" --config "$tmp/bad.json" --dump-acpi "$tmp/bad" 2>&1)
@@ -118,6 +135,8 @@ expect_error slot-taken 's|"is_read_only": true|"is_read_only": true, "slot": 0|
 	'drives\[2\]\.slot: slot 0 on root bus 0 is already taken'
 expect_error missing-kernel "s|$kernel|$tmp/no-kernel|" \
 	'boot-source\.kernel_image_path: .*no-kernel: No such file or directory'
+expect_error iommu-pci-off 's|"entropy": {}|"entropy": {}, "iommu": {"enabled": true}|; s|"console=ttyS0"|"console=ttyS0 pci=off"|' \
+	'iommu\.enabled: boot-source\.boot_args has pci=off'
 expect_error too-much-ram 's|"mem_size_mib": 128|"mem_size_mib": 300000|' \
 	'machine-config\.mem_size_mib: at most 261120 on x86_64'
 
