@@ -430,6 +430,8 @@ int vtd_nested_add_device(struct vtd_nested *n, uint16_t rid, uint32_t dev_id, c
 const struct vtd_backend_ops *vtd_nested_backend(struct vtd_nested *n);
 /* Devices back on the stage-2, nested HWPTs destroyed. */
 void vtd_nested_destroy(struct vtd_nested *n);
+/* The nested HWPT device rid is attached to now (0: none); for tests and diagnostics. */
+uint32_t vtd_nested_hwpt(struct vtd_nested *n, uint16_t rid);
 /* The host unit's CAP_REG and ECAP_REG from its IOMMU_GET_HW_INFO (struct iommu_hw_info_vtd); false: none. */
 bool vtd_nested_host_caps(const struct iommu_unit *u, uint64_t *ret_cap, uint64_t *ret_ecap);
 
@@ -680,6 +682,8 @@ int smmuv3_nested_event_fd(const struct smmuv3_nested *n);
 void smmuv3_nested_events(void *opaque);
 /* Devices back on the stage-2 (or detached), every object the backend made destroyed. */
 void smmuv3_nested_destroy(struct smmuv3_nested *n);
+/* The nested HWPT stream sid is attached to now (0: none yet); for tests and diagnostics. */
+uint32_t smmuv3_nested_hwpt(struct smmuv3_nested *n, uint32_t sid);
 
 struct smmuv3_nested_stats {
 	uint64_t invalidations;      /* IOMMU_HWPT_INVALIDATE calls */

@@ -440,6 +440,13 @@ void smmuv3_nested_destroy(struct smmuv3_nested *n)
 	free(n);
 }
 
+uint32_t smmuv3_nested_hwpt(struct smmuv3_nested *n, uint32_t sid)
+{
+	const struct nd_dev *dv = nd_find(n, sid);
+
+	return dv ? dv->hwpt_id : 0;
+}
+
 void smmuv3_nested_get_stats(struct smmuv3_nested *n, struct smmuv3_nested_stats *out)
 {
 	pthread_mutex_lock(&n->lock);

@@ -393,6 +393,18 @@ void vtd_nested_destroy(struct vtd_nested *n)
 	free(n);
 }
 
+uint32_t vtd_nested_hwpt(struct vtd_nested *n, uint16_t rid)
+{
+	uint32_t id = 0;
+
+	pthread_mutex_lock(&n->lock);
+	for (unsigned i = 0; i < n->nr_devs; i++)
+		if (n->devs[i].rid == rid && n->devs[i].where == VN_NESTED)
+			id = n->doms[n->devs[i].dom].hwpt_id;
+	pthread_mutex_unlock(&n->lock);
+	return id;
+}
+
 void vtd_nested_get_stats(struct vtd_nested *n, struct vtd_nested_stats *out)
 {
 	pthread_mutex_lock(&n->lock);

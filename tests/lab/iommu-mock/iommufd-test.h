@@ -16,6 +16,8 @@ enum {
 	IOMMU_TEST_OP_MOCK_DOMAIN = 2,
 	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10,
 	IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
+	IOMMU_TEST_OP_DEV_CHECK_CACHE = 16,
+	IOMMU_TEST_OP_TRIGGER_VEVENT = 17,
 };
 
 struct iommu_test_cmd {
@@ -36,6 +38,13 @@ struct iommu_test_cmd {
 			__u32 id;
 			__u32 iotlb;
 		} check_iotlb;
+		struct {
+			__u32 id;              /* the cache slot; the command's id is the device */
+			__u32 cache;
+		} check_dev_cache;
+		struct {
+			__u32 dev_id;
+		} trigger_vevent;
 		/* The largest member: it gives the union the kernel's size. */
 		struct {
 			__u32 flags;
@@ -52,6 +61,7 @@ struct iommu_test_cmd {
 
 #define IOMMU_HWPT_DATA_SELFTEST 0xdead
 #define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
 
 struct iommu_hwpt_selftest {
 	__u32 iotlb;
