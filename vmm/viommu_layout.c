@@ -14,33 +14,33 @@
 #include "layout.h"
 #include "vm-internal.h"
 
-/* Scopes for the functions on root bus k; *ret_assigned: one of them is not emulated. */
-static int bus_scopes(struct pci_root *root, const struct pci_root_bus_info *bi,
-		      bool (*is_emulated)(void *, const struct pci_func *), void *opaque, struct acpi_viommu *a,
-		      bool *ret_assigned)
+/* Scopes for the functions on root bus k the unit translates; *ret_assigned: one of them is assigned. */
+static int bus_scopes(struct pci_root *root, const struct pci_root_bus_info *bi, vm_viommu_classify_fn classify,
+		      void *opaque, struct acpi_viommu *a, bool *ret_assigned)
 {
 	*ret_assigned = false;
 	for (unsigned dev = 0; dev < PCI_MAX_DEVICES; dev++) {
 		for (unsigned fn = 0; fn < 8; fn++) {
 			const struct pci_func *f = pci_root_find(root, bi->bus_start, dev, fn);
+			enum vm_func_kind kind = f ? classify(opaque, f) : VM_FUNC_UNTRANSLATED;
 
-			if (!f)
+			/* an untranslated function stays out of the DRHD: the guest must not map for it */
+			if (kind == VM_FUNC_UNTRANSLATED)
 				continue;
 			if (a->nr_scopes == ACPI_VIOMMU_MAX_SCOPES)
 				return -E2BIG; /* cannot happen: 256 functions per bus at most */
 			a->scopes[a->nr_scopes++] = (struct acpi_viommu_scope){
 				ACPI_VIOMMU_SCOPE_ENDPOINT, (uint8_t)dev, (uint8_t)fn,
 			};
-			if (!is_emulated(opaque, f))
+			if (kind == VM_FUNC_ASSIGNED)
 				*ret_assigned = true;
 		}
 	}
 	return 0;
 }
 
-int vm_viommu_layout(struct pci_root *root, bool (*is_emulated)(void *, const struct pci_func *), void *opaque,
-		     bool assigned_ok, struct vm_viommu_slot *out, unsigned max, unsigned *ret_n, char *msg,
-		     size_t len)
+int vm_viommu_layout(struct pci_root *root, vm_viommu_classify_fn classify, void *opaque, bool assigned_ok,
+		     struct vm_viommu_slot *out, unsigned max, unsigned *ret_n, char *msg, size_t len)
 {
 	unsigned n = 0;
 
@@ -57,7 +57,7 @@ int vm_viommu_layout(struct pci_root *root, bool (*is_emulated)(void *, const st
 		s.bus = bi.bus_start;
 		s.acpi.bus_first = bi.bus_start;
 		s.acpi.bus_last = bi.bus_end;
-		r = bus_scopes(root, &bi, is_emulated, opaque, &s.acpi, &s.assigned);
+		r = bus_scopes(root, &bi, classify, opaque, &s.acpi, &s.assigned);
 		if (r) {
 			snprintf(msg, len, "root bus %u: too many functions", k);
 			return r;

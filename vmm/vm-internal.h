@@ -122,6 +122,8 @@ void vm_destroy_vfio(struct vm *vm);
  */
 struct vtd_backend_ops;
 bool vm_vfio_viommu_supported(const struct vm *vm);
+/* Whether assigned function f is translated by its unit (false: it fell back alone, or is not assigned). */
+bool vm_vfio_func_translated(const struct vm *vm, const struct pci_func *f);
 int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,
 			   struct vm_error *err);
 
@@ -142,19 +144,24 @@ void vm_destroy_viommu(struct vm *vm);
  * viommu_layout.c: the VM's vVT-d units (docs/vvtd.md). One slot per
  * root bus of root that holds functions, in bus order, slot k's registers
  * at X86_VIOMMU_BASE + k * X86_VIOMMU_STRIDE and an endpoint scope per
- * function of the bus; a bus with a function is_emulated() denies (an
- * assigned device) only when assigned_ok. At most max; -E2BIG with one
+ * function of the bus that classify() says the unit translates; a bus with
+ * an assigned function only when assigned_ok. At most max; -E2BIG with one
  * sentence in msg when more buses hold devices.
  */
+enum vm_func_kind {
+	VM_FUNC_EMULATED,      /* a virtio-pci function: translated through the unit's IOTLB */
+	VM_FUNC_ASSIGNED,      /* an assigned function the unit's backend shadows */
+	VM_FUNC_UNTRANSLATED,  /* an assigned function that fell back alone: no scope, no translation */
+};
+typedef enum vm_func_kind (*vm_viommu_classify_fn)(void *opaque, const struct pci_func *f);
 struct vm_viommu_slot {
 	unsigned bus_index;          /* root bus within the root complex */
 	uint8_t bus;                 /* its bus number */
 	bool assigned;               /* holds assigned (VFIO) devices */
 	struct acpi_viommu acpi;     /* its DRHD */
 };
-int vm_viommu_layout(struct pci_root *root, bool (*is_emulated)(void *, const struct pci_func *), void *opaque,
-		     bool assigned_ok, struct vm_viommu_slot *out, unsigned max, unsigned *ret_n, char *msg,
-		     size_t len);
+int vm_viommu_layout(struct pci_root *root, vm_viommu_classify_fn classify, void *opaque, bool assigned_ok,
+		     struct vm_viommu_slot *out, unsigned max, unsigned *ret_n, char *msg, size_t len);
 
 /*
  * plan_acpi.c: an executed plan's vIOMMUs for the DMAR and the IORT

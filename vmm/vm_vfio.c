@@ -266,6 +266,16 @@ bool vm_vfio_viommu_supported(const struct vm *vm)
 	return true; /* the shadow backend: any host IOMMU, nesting or not */
 }
 
+bool vm_vfio_func_translated(const struct vm *vm, const struct pci_func *f)
+{
+	const struct vm_vfio *vv = vm->vfio;
+
+	for (unsigned i = 0; vv && i < vv->nr; i++)
+		if (vv->pci[i] && vfio_pci_func(vv->pci[i]) == f)
+			return !iommu_plan_dev(vv->plan, i)->why[0];
+	return false;
+}
+
 /* The unit whose devices sit on root bus bus_index, or -1. */
 static int unit_of_bus(const struct iommu_plan *p, unsigned bus_index)
 {

@@ -43,14 +43,14 @@ struct vm_viommu {
 	bool stopped;                  /* the engine has been stopped and the counters printed */
 };
 
-static bool is_emulated(void *opaque, const struct pci_func *f)
+static enum vm_func_kind classify(void *opaque, const struct pci_func *f)
 {
 	const struct vm *vm = opaque;
 
 	for (unsigned i = 0; i < vm->nr_virtio; i++)
 		if (vm->virtio[i].pci && virtio_pci_func(vm->virtio[i].pci) == f)
-			return true;
-	return false;
+			return VM_FUNC_EMULATED;
+	return vm_vfio_func_translated(vm, f) ? VM_FUNC_ASSIGNED : VM_FUNC_UNTRANSLATED;
 }
 
 /* vtd_env.msi: the guest's fault-event or invalidation-completion interrupt. */
@@ -156,7 +156,7 @@ int vm_create_viommu(struct vm *vm, struct vm_error *err)
 	if (!vm->viommu)
 		return vm_fail(err, false, "out of memory");
 	/* Assigned devices need the shadow backend; without it they keep no vIOMMU, as without the section. */
-	r = vm_viommu_layout(vm->pci, is_emulated, vm, vm_vfio_viommu_supported(vm), slots, X86_VIOMMU_MAX, &n, msg,
+	r = vm_viommu_layout(vm->pci, classify, vm, vm_vfio_viommu_supported(vm), slots, X86_VIOMMU_MAX, &n, msg,
 			     sizeof(msg));
 	if (r)
 		return vm_fail(err, r == -E2BIG, "%s: iommu.enabled: %s", cfg->source, msg);

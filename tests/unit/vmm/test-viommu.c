@@ -17,27 +17,27 @@
 
 struct funcs {
 	struct pci_func f[MAX_FUNCS];
-	bool assigned[MAX_FUNCS];
+	enum vm_func_kind kind[MAX_FUNCS];
 	unsigned n;
 };
 
-static bool is_emulated(void *opaque, const struct pci_func *f)
+static enum vm_func_kind classify(void *opaque, const struct pci_func *f)
 {
 	struct funcs *fs = opaque;
 
 	for (unsigned i = 0; i < fs->n; i++)
 		if (&fs->f[i] == f)
-			return !fs->assigned[i];
-	return true;
+			return fs->kind[i];
+	return VM_FUNC_EMULATED;
 }
 
-static void add(struct pci_root *root, struct funcs *fs, unsigned bus_index, int slot, bool assigned)
+static void add(struct pci_root *root, struct funcs *fs, unsigned bus_index, int slot, enum vm_func_kind kind)
 {
 	struct pci_func_params p = { .vendor_id = 0x1af4, .device_id = 0x1042, .class_code = 0x010000, .pcie = true };
 	struct pci_func *f = &fs->f[fs->n];
 
 	pci_func_init(f, &p, NULL, NULL);
-	fs->assigned[fs->n++] = assigned;
+	fs->kind[fs->n++] = kind;
 	CHECK_EQ(pci_root_add_func(root, bus_index, slot, f, NULL), 0);
 }
 
@@ -106,10 +106,10 @@ static void test_emulated(void)
 	unsigned n = 99;
 	char msg[256] = "";
 
-	add(root, &fs, 0, 0, false);
-	add(root, &fs, 0, 3, false);
-	add(root, &fs, 2, -1, false);
-	CHECK_EQ(vm_viommu_layout(root, is_emulated, &fs, false, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
+	add(root, &fs, 0, 0, VM_FUNC_EMULATED);
+	add(root, &fs, 0, 3, VM_FUNC_EMULATED);
+	add(root, &fs, 2, -1, VM_FUNC_EMULATED);
+	CHECK_EQ(vm_viommu_layout(root, classify, &fs, false, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
 	CHECK_EQ(n, 2);
 	CHECK_EQ(pci_root_bus_info(root, 2, &b2), 0);
 	CHECK_EQ(s[0].bus_index, 0);
@@ -130,30 +130,37 @@ static void test_emulated(void)
 	check_dmar(s, n);
 
 	/* One unit allowed: the second bus with devices is an error that says so. */
-	CHECK_EQ(vm_viommu_layout(root, is_emulated, &fs, false, s, 1, &n, msg, sizeof(msg)),
+	CHECK_EQ(vm_viommu_layout(root, classify, &fs, false, s, 1, &n, msg, sizeof(msg)),
 		 (unsigned long long)-E2BIG);
 	CHECK_MSG(!strcmp(msg, "2 or more root buses hold devices, and a VM has at most 1 vIOMMUs"), "msg: %s", msg);
 	CHECK_EQ(n, 0);
 	free_all(root, &fs);
 }
 
-/* An assigned device's bus gets a unit only with a backend for it. */
+/*
+ * An assigned device's bus gets a unit only with a backend for it; a
+ * function that fell back alone gets no scope, and a bus of only such none.
+ */
 static void test_assigned(void)
 {
-	struct pci_root *root = new_root(2);
+	struct pci_root *root = new_root(3);
 	struct funcs fs = { .n = 0 };
 	struct vm_viommu_slot s[X86_VIOMMU_MAX];
 	unsigned n = 0;
 	char msg[256];
 
-	add(root, &fs, 0, -1, false);
-	add(root, &fs, 1, 4, true);
-	CHECK_EQ(vm_viommu_layout(root, is_emulated, &fs, false, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
+	add(root, &fs, 0, -1, VM_FUNC_EMULATED);
+	add(root, &fs, 1, 4, VM_FUNC_ASSIGNED);
+	add(root, &fs, 1, 6, VM_FUNC_UNTRANSLATED); /* fell back alone: no scope */
+	add(root, &fs, 2, 2, VM_FUNC_UNTRANSLATED); /* a bus of such only: no unit */
+	CHECK_EQ(vm_viommu_layout(root, classify, &fs, false, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
 	CHECK_EQ(n, 1);
 	CHECK_EQ(s[0].bus_index, 0);
-	CHECK_EQ(vm_viommu_layout(root, is_emulated, &fs, true, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
+	CHECK_EQ(vm_viommu_layout(root, classify, &fs, true, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
 	CHECK_EQ(n, 2);
 	CHECK(!s[0].assigned && s[1].assigned);
+	CHECK_EQ(s[1].bus_index, 1);
+	CHECK_EQ(s[1].acpi.nr_scopes, 1);
 	CHECK_EQ(s[1].acpi.scopes[0].dev, 4);
 	check_dmar(s, n);
 	free_all(root, &fs);
@@ -168,15 +175,15 @@ static void test_extremes(void)
 	unsigned n = 5;
 	char msg[256];
 
-	CHECK_EQ(vm_viommu_layout(root, is_emulated, &fs, true, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
+	CHECK_EQ(vm_viommu_layout(root, classify, &fs, true, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
 	CHECK_EQ(n, 0);
 	free_all(root, &fs);
 
 	root = new_root(PCI_MAX_ROOT_BUSES);
 	fs.n = 0;
 	for (unsigned b = 0; b < PCI_MAX_ROOT_BUSES; b++)
-		add(root, &fs, b, 31, false);
-	CHECK_EQ(vm_viommu_layout(root, is_emulated, &fs, true, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
+		add(root, &fs, b, 31, VM_FUNC_EMULATED);
+	CHECK_EQ(vm_viommu_layout(root, classify, &fs, true, s, X86_VIOMMU_MAX, &n, msg, sizeof(msg)), 0);
 	CHECK_EQ(n, PCI_MAX_ROOT_BUSES);
 	for (unsigned i = 0; i < n; i++) {
 		CHECK_EQ(s[i].bus_index, i);
