@@ -25,7 +25,7 @@ struct vm_viommu_unit {
 	struct vm_viommu_slot slot;
 	unsigned nr_devs;
 	bool iqe_logged;               /* engine thread only */
-	char name[12];                 /* "vvtd0": the MMIO bus keeps the pointer */
+	char name[16];                 /* "vvtd0": the MMIO bus keeps the pointer */
 };
 
 /* A virtio device's dma_xlate opaque: its unit and requester ID. */
