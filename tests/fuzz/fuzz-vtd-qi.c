@@ -5,7 +5,10 @@
  * content of a 64 KiB guest RAM:
  *   byte 0      bit 0: 256-bit descriptors (IQA.DW); bits 2-1: IQA.QS;
  *               bit 3: a backend; bit 4: fault event unmasked; bit 5:
- *               completion event unmasked; bit 6: translation on
+ *               completion event unmasked; bit 6: translation on;
+ *               bit 7: the host fails (with the backend): each flush
+ *               names one of its IOTLB invalidations as failed
+ *               (vtd_backend_failed), picked from the call counts
  *   bytes 1-2   IQT bits 19:4 (little-endian; may lie outside the queue)
  *   bytes 3-4   the queue's page number (little-endian; may lie outside RAM)
  *   bytes 5-6   RTADDR page number, scalable mode (for the translations)
@@ -38,6 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct gmem gm;
 
 struct fuzz_state {
+	bool host_fails;         /* byte 0 bit 7 */
+	unsigned iotlb_since;    /* iotlb_invalidate calls not yet flushed */
 	unsigned since_flush;    /* backend calls not yet flushed */
 	uint64_t calls, flushed; /* all backend calls; the sum of flush() returns */
 	unsigned msi_fault, msi_done;
@@ -87,6 +92,7 @@ static void be_iotlb(void *opaque, struct vtd *v, int did, uint64_t iova, uint64
 	(void)v;
 	check(did >= -1 && did <= 0xffff);
 	check((iova & 0xfff) == 0 && (len & 0xfff) == 0 && (len == 0 || (iova & (len - 1)) == 0));
+	s->iotlb_since++;
 	s->since_flush++;
 	s->calls++;
 }
@@ -96,8 +102,11 @@ static int be_flush(void *opaque, struct vtd *v)
 	struct fuzz_state *s = opaque;
 	int n = (int)s->since_flush;
 
-	(void)v;
 	check(n > 0);                /* never called with nothing to do */
+	/* A failure at some invalidation, or none (nth past the last): IQE there, head kept in the queue. */
+	if (s->host_fails && s->iotlb_since)
+		vtd_backend_failed(v, (unsigned)(s->calls * 7 % (s->iotlb_since + 1)));
+	s->iotlb_since = 0;
 	s->since_flush = 0;
 	s->flushed += (unsigned)n;
 	return n;
@@ -176,6 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ops.opaque = &s;
 	if (data[0] & 8)
 		p.backend = &ops;
+	s.host_fails = data[0] & 0x80;
 	if (vtd_create(&p, &env, &v, err, sizeof(err)))
 		abort();
 	dsz = data[0] & 1 ? 32 : 16;

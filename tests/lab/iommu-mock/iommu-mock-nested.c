@@ -23,8 +23,8 @@
  * Then the numbers: Linux-sized batches (SMMUv3: 63 commands + CMD_SYNC;
  * VT-d: 15 invalidations + a wait per tail write), host calls per drain,
  * guest commands per host call and drain latency from skiff's counters,
- * against a model of QEMU's forwarding (one IOMMU_HWPT_INVALIDATE per
- * command). Prints "CHECK ok|FAIL" and "MEASURE name=value" lines; exits
+ * then the same batches through the same drain with a wrapper backend
+ * that models QEMU's forwarding (each command its own host call). Prints "CHECK ok|FAIL" and "MEASURE name=value" lines; exits
  * 1 if a check failed.
  */
 #include <endian.h>
@@ -219,11 +219,84 @@ static void drain_vtd(void *o)
 	vtd_drain(o);
 }
 
+/*
+ * QEMU's forwarding modelled through the same drain: a wrapper backend
+ * that, when per_cmd is set, hands each command (VT-d: each invalidation)
+ * to the real backend alone, so every one is its own host call.
+ */
+struct per_cmd {
+	bool on;
+	const struct smmuv3_backend_ops *smmu;
+	const struct vtd_backend_ops *vtd;
+	int vtd_calls;                 /* host calls made by per-invalidation flushes since the last flush */
+};
+
+static int pc_ste_changed(void *o, struct smmuv3 *s, uint32_t sid, const struct smmuv3_ste *ste)
+{
+	const struct smmuv3_backend_ops *b = ((struct per_cmd *)o)->smmu;
+
+	return b->ste_changed(b->opaque, s, sid, ste);
+}
+
+static int pc_smmu_flush(void *o, struct smmuv3 *s, const struct smmuv3_cmd *cmds, unsigned n, unsigned *consumed)
+{
+	struct per_cmd *pc = o;
+	const struct smmuv3_backend_ops *b = pc->smmu;
+	int calls = 0;
+
+	if (!pc->on)
+		return b->flush(b->opaque, s, cmds, n, consumed);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned c;
+		int r = b->flush(b->opaque, s, &cmds[i], 1, &c);
+
+		if (r < 0) {
+			*consumed = i;
+			return r;
+		}
+		calls += r;
+	}
+	*consumed = n;
+	return calls;
+}
+
+static void pc_context_changed(void *o, struct vtd *v, int rid)
+{
+	const struct vtd_backend_ops *b = ((struct per_cmd *)o)->vtd;
+
+	b->context_changed(b->opaque, v, rid);
+}
+
+static void pc_iotlb_invalidate(void *o, struct vtd *v, int did, uint64_t iova, uint64_t len)
+{
+	struct per_cmd *pc = o;
+	const struct vtd_backend_ops *b = pc->vtd;
+
+	b->iotlb_invalidate(b->opaque, v, did, iova, len);
+	if (pc->on) {
+		int r = b->flush(b->opaque, v);
+
+		pc->vtd_calls += r > 0 ? r : 0;
+	}
+}
+
+static int pc_vtd_flush(void *o, struct vtd *v)
+{
+	struct per_cmd *pc = o;
+	int r = pc->vtd->flush(pc->vtd->opaque, v);
+
+	if (r >= 0)
+		r += pc->vtd_calls;
+	pc->vtd_calls = 0;
+	return r;
+}
+
 /* ---- vSMMUv3 ------------------------------------------------------------------------- */
 
 struct smmu_run {
 	struct smmuv3 *s;
 	struct smmuv3_nested *n;
+	struct per_cmd pc;
 	uint32_t prod;
 	uint32_t seq;
 	const struct mock *mk;
@@ -360,58 +433,62 @@ static void smmu_event(struct smmu_run *r)
 	      "vSMMUv3: an F_TRANSLATION record with device 0's guest StreamID");
 }
 
-/* Linux-sized batches: 63 CFGI_CDs + CMD_SYNC per PROD write; and QEMU's way, one call per command. */
-static void smmu_bench(struct smmu_run *r, unsigned rounds)
+struct bench {
+	double lat, worst;
+	uint64_t drains, calls, cmds;
+};
+
+static void bench_print(const char *unit, const char *mode, const struct bench *x, unsigned rounds)
+{
+	printf("MEASURE %s_%s host_calls_per_drain=%.2f guest_cmds_per_host_call=%.1f drain_latency_us_mean=%.1f "
+	       "max=%.1f\n", unit, mode, x->drains ? (double)x->calls / x->drains : 0,
+	       x->calls ? (double)x->cmds / x->calls : 0, x->lat / rounds, x->worst);
+}
+
+/* Linux-sized batches: 63 CFGI_CDs + CMD_SYNC per PROD write. */
+static bool smmu_rounds(struct smmu_run *r, unsigned rounds, struct bench *x)
 {
 	uint64_t c[63][2];
 	struct smmuv3_stats a, b;
-	struct nested_like { uint32_t flags, vdev_id, cache_id; } one[63];
-	double lat = 0, worst = 0, t_qemu = 0, t_batch = 0;
 
 	for (unsigned i = 0; i < 63; i++) {
 		c[i][0] = 0x05 | (uint64_t)r->sid[i % 2] << 32 | (uint64_t)(i % 4) << 12;
 		c[i][1] = 1;
-		one[i] = (struct nested_like){ 0, r->sid[i % 2], i % 4 };
 	}
+	*x = (struct bench){ 0 };
 	smmuv3_get_stats(r->s, &a);
 	for (unsigned k = 0; k < rounds; k++) {
 		double t0 = now_us();
 
-		if (!smmu_batch(r, (const uint64_t (*)[2])c, 63)) {
-			check(false, "vSMMUv3 bench: a batch did not complete");
-			return;
-		}
+		if (!smmu_batch(r, (const uint64_t (*)[2])c, 63))
+			return false;
 		double t = now_us() - t0;
-		lat += t;
-		worst = t > worst ? t : worst;
+		x->lat += t;
+		x->worst = t > x->worst ? t : x->worst;
 	}
 	smmuv3_get_stats(r->s, &b);
-	for (unsigned k = 0; k < rounds; k++) {
-		double t0 = now_us();
+	x->drains = b.drains - a.drains;
+	x->calls = b.host_calls - a.host_calls;
+	x->cmds = b.commands - a.commands;
+	return true;
+}
 
-		for (unsigned i = 0; i < 63; i++) {
-			struct iommu_hwpt_invalidate inv = { .size = sizeof(inv), .hwpt_id = r->viommu,
-				.data_uptr = (uintptr_t)&one[i], .data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_ID,
-				.entry_len = sizeof(one[0]), .entry_num = 1 };
-			(void)iommu_sys_real()->ioctl(NULL, r->fd, IOMMU_HWPT_INVALIDATE, &inv);
-		}
-		double t1 = now_us();
-		struct iommu_hwpt_invalidate inv = { .size = sizeof(inv), .hwpt_id = r->viommu, .data_uptr = (uintptr_t)one,
-			.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_ID, .entry_len = sizeof(one[0]), .entry_num = 63 };
-		(void)iommu_sys_real()->ioctl(NULL, r->fd, IOMMU_HWPT_INVALIDATE, &inv);
-		t_qemu += t1 - t0;
-		t_batch += now_us() - t1;
-	}
-	uint64_t drains = b.drains - a.drains, calls = b.host_calls - a.host_calls;
-	uint64_t cmds = b.commands - a.commands;
+/* skiff's batching, then QEMU's forwarding (one host call per command) through the same drain. */
+static void smmu_bench(struct smmu_run *r, unsigned rounds)
+{
+	struct bench sk, qm;
+	bool ok = smmu_rounds(r, rounds, &sk);
+
+	r->pc.on = true;
+	ok = ok && smmu_rounds(r, rounds, &qm);
+	r->pc.on = false;
+	check(ok, "vSMMUv3 bench: every batch completed");
 	printf("MEASURE smmuv3_batch=63+CMD_SYNC rounds=%u\n", rounds);
-	printf("MEASURE smmuv3_host_calls_per_drain=%.2f\n", drains ? (double)calls / drains : 0);
-	printf("MEASURE smmuv3_guest_cmds_per_host_call=%.1f\n", calls ? (double)cmds / calls : 0);
-	printf("MEASURE smmuv3_drain_latency_us_mean=%.1f max=%.1f\n", lat / rounds, worst);
-	printf("MEASURE smmuv3_host_time_us_per_batch skiff_one_call=%.1f qemu_model_63_calls=%.1f\n",
-	       t_batch / rounds, t_qemu / rounds);
-	printf("MEASURE smmuv3_qemu_model_host_calls_per_batch=63\n");
-	check(drains && calls == drains, "vSMMUv3 bench: one host call per drain");
+	bench_print("smmuv3", "skiff", &sk, rounds);
+	bench_print("smmuv3", "per_command", &qm, rounds);
+	printf("MEASURE smmuv3_host_calls_per_drain=%.2f\n", sk.drains ? (double)sk.calls / sk.drains : 0);
+	check(sk.drains && sk.calls == sk.drains, "vSMMUv3 bench: one host call per drain");
+	check(qm.calls == 63 * qm.drains, "vSMMUv3 bench: the per-command model makes 63 host calls per drain");
 }
 
 static int smmu_part(struct iommu_plan *p, int fd, const struct mock *mk, unsigned rounds)
@@ -436,8 +513,9 @@ static int smmu_part(struct iommu_plan *p, int fd, const struct mock *mk, unsign
 		printf("FATAL: %s\n", err);
 		return 1;
 	}
-	struct smmuv3_params sp = { .sids = r.sid, .nr_sids = 2, .ssid_bits = 8,
-				    .backend = smmuv3_nested_backend(r.n) };
+	r.pc.smmu = smmuv3_nested_backend(r.n);
+	const struct smmuv3_backend_ops wrap = { pc_ste_changed, pc_smmu_flush, &r.pc };
+	struct smmuv3_params sp = { .sids = r.sid, .nr_sids = 2, .ssid_bits = 8, .backend = &wrap };
 	if (smmuv3_create(&sp, &env, &r.s, err, sizeof(err)) || iq_engine_create(&e, err, sizeof(err))) {
 		printf("FATAL: %s\n", err);
 		return 1;
@@ -461,6 +539,7 @@ static int smmu_part(struct iommu_plan *p, int fd, const struct mock *mk, unsign
 struct vtd_run {
 	struct vtd *v;
 	struct vtd_nested *n;
+	struct per_cmd pc;
 	unsigned tail;
 	uint32_t seq;
 	uint16_t rid[2];
@@ -561,60 +640,49 @@ static void vtd_checks(struct vtd_run *r)
 	check(wait_for(wait_done, r) && iotlb_is(r->fd, h, 3, 0), "vVT-d: after the guest's recovery the rest runs");
 }
 
-/* Linux-sized batches: 15 page-selective invalidations + a wait per IQT write; QEMU's way, a call each. */
-static void vtd_bench(struct vtd_run *r, unsigned rounds)
+/* Linux-sized batches: 15 page-selective invalidations + a wait per IQT write. */
+static bool vtd_rounds(struct vtd_run *r, unsigned rounds, struct bench *x)
 {
 	uint64_t d[15][2];
-	struct { uint32_t flags, iotlb_id; } one[15];
 	struct vtd_stats a, b;
-	double lat = 0, worst = 0, t_qemu = 0, t_batch = 0;
-	uint32_t h = vtd_nested_hwpt(r->n, r->rid[0]);
 
 	for (unsigned i = 0; i < 15; i++) {
 		d[i][0] = 5ull << 16 | 3u << 4 | 2;
 		d[i][1] = (uint64_t)(i % 4) << 12;
-		one[i].flags = 0;
-		one[i].iotlb_id = i % 4;
 	}
+	*x = (struct bench){ 0 };
 	vtd_get_stats(r->v, &a);
 	for (unsigned k = 0; k < rounds; k++) {
 		double t0 = now_us();
 
-		if (!vtd_batch(r, (const uint64_t (*)[2])d, 15)) {
-			check(false, "vVT-d bench: a batch did not complete");
-			return;
-		}
+		if (!vtd_batch(r, (const uint64_t (*)[2])d, 15))
+			return false;
 		double t = now_us() - t0;
-		lat += t;
-		worst = t > worst ? t : worst;
+		x->lat += t;
+		x->worst = t > x->worst ? t : x->worst;
 	}
 	vtd_get_stats(r->v, &b);
-	for (unsigned k = 0; k < rounds; k++) {
-		double t0 = now_us();
+	x->drains = b.drains - a.drains;
+	x->calls = b.host_calls - a.host_calls;
+	x->cmds = b.descriptors - a.descriptors;
+	return true;
+}
 
-		for (unsigned i = 0; i < 15; i++) {
-			struct iommu_hwpt_invalidate inv = { .size = sizeof(inv), .hwpt_id = h, .data_uptr = (uintptr_t)&one[i],
-				.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_ID, .entry_len = sizeof(one[0]), .entry_num = 1 };
-			(void)iommu_sys_real()->ioctl(NULL, r->fd, IOMMU_HWPT_INVALIDATE, &inv);
-		}
-		double t1 = now_us();
-		struct iommu_hwpt_invalidate inv = { .size = sizeof(inv), .hwpt_id = h, .data_uptr = (uintptr_t)one,
-			.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_ID, .entry_len = sizeof(one[0]), .entry_num = 15 };
-		(void)iommu_sys_real()->ioctl(NULL, r->fd, IOMMU_HWPT_INVALIDATE, &inv);
-		t_qemu += t1 - t0;
-		t_batch += now_us() - t1;
-	}
-	uint64_t drains = b.drains - a.drains, calls = b.host_calls - a.host_calls;
-	uint64_t descs = b.descriptors - a.descriptors;
+static void vtd_bench(struct vtd_run *r, unsigned rounds)
+{
+	struct bench sk, qm;
+	bool ok = vtd_rounds(r, rounds, &sk);
+
+	r->pc.on = true;
+	ok = ok && vtd_rounds(r, rounds, &qm);
+	r->pc.on = false;
+	check(ok, "vVT-d bench: every batch completed");
 	printf("MEASURE vtd_batch=15+wait rounds=%u\n", rounds);
-	printf("MEASURE vtd_host_calls_per_drain=%.2f\n", drains ? (double)calls / drains : 0);
-	printf("MEASURE vtd_guest_descriptors_per_host_call=%.1f (invalidations %.1f)\n",
-	       calls ? (double)descs / calls : 0, calls ? (double)(descs - (b.waits - a.waits)) / calls : 0);
-	printf("MEASURE vtd_drain_latency_us_mean=%.1f max=%.1f\n", lat / rounds, worst);
-	printf("MEASURE vtd_host_time_us_per_batch skiff_one_call=%.1f qemu_model_15_calls=%.1f\n",
-	       t_batch / rounds, t_qemu / rounds);
-	printf("MEASURE vtd_qemu_model_host_calls_per_batch=15\n");
-	check(drains && calls == drains, "vVT-d bench: one host call per drain");
+	bench_print("vtd", "skiff", &sk, rounds);
+	bench_print("vtd", "per_command", &qm, rounds);
+	printf("MEASURE vtd_host_calls_per_drain=%.2f\n", sk.drains ? (double)sk.calls / sk.drains : 0);
+	check(sk.drains && sk.calls == sk.drains, "vVT-d bench: one host call per drain");
+	check(qm.calls == 15 * qm.drains, "vVT-d bench: the per-command model makes 15 host calls per drain");
 }
 
 static int vtd_part(struct iommu_plan *p, int fd, const struct mock *mk, unsigned rounds)
@@ -641,7 +709,9 @@ static int vtd_part(struct iommu_plan *p, int fd, const struct mock *mk, unsigne
 		}
 	}
 	/* The mock is not a VT-d: the model's own capabilities, as the selftest flavour keeps them. */
-	struct vtd_params vp = { .addr_width = 48, .bus = (uint8_t)(r.rid[0] >> 8), .backend = vtd_nested_backend(r.n),
+	r.pc.vtd = vtd_nested_backend(r.n);
+	const struct vtd_backend_ops wrap = { pc_context_changed, pc_iotlb_invalidate, pc_vtd_flush, &r.pc };
+	struct vtd_params vp = { .addr_width = 48, .bus = (uint8_t)(r.rid[0] >> 8), .backend = &wrap,
 				 .nested = true, .host_cap = ~0ull, .host_ecap = ~0ull };
 	if (vtd_create(&vp, &env, &r.v, err, sizeof(err)) || iq_engine_create(&e, err, sizeof(err))) {
 		printf("FATAL: %s\n", err);
