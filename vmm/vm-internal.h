@@ -116,9 +116,10 @@ void vm_destroy_vfio(struct vm *vm);
  * and the backend for the unit of root bus bus_index, whose assigned
  * devices then move through it (created by vm_vfio.c on the first call,
  * after vm_create_vfio; destroyed by vm_destroy_vfio, which must run after
- * the queue engine stopped). Units that fell back (DIRECT) and parent
- * units (PARENT, until a nested VT-d backend exists) get the shadow; a unit
- * with an iommufd vIOMMU object is refused with a sentence.
+ * the queue engine stopped). Units that fell back (DIRECT) get the
+ * shadow, parent units (PARENT: the host VT-d nests, its CAP/ECAP known)
+ * the nested backend (the shadow if the caps are unknown); a unit with an
+ * iommufd vIOMMU object is refused with a sentence.
  */
 struct vtd_backend_ops;
 bool vm_vfio_viommu_supported(const struct vm *vm);
@@ -126,6 +127,9 @@ bool vm_vfio_viommu_supported(const struct vm *vm);
 bool vm_vfio_func_translated(const struct vm *vm, const struct pci_func *f);
 int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,
 			   struct vm_error *err);
+/* After vm_vfio_viommu_backend: a nested unit's vtd_params (nested, the host's CAP/ECAP). */
+struct vtd_params;
+void vm_vfio_viommu_caps(const struct vm *vm, unsigned bus_index, struct vtd_params *p);
 
 /*
  * vm_viommu.c: the config's "iommu" section. vm_create_viommu after

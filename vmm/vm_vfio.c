@@ -31,6 +31,8 @@ struct vm_vfio {
 	unsigned nr_buses;           /* root buses the placement needs */
 	/* per plan unit: the shadow backend of its vVT-d (config "iommu"), NULL: none */
 	struct vtd_shadow *shadow[IOMMU_MAX_UNITS];
+	/* per plan unit on a nesting host VT-d (PARENT): the nested backend instead */
+	struct vtd_nested *nested[IOMMU_MAX_UNITS];
 };
 
 static int slot_map(void *opaque, uint64_t gpa, uint64_t size, void *host, int *ret_slot)
@@ -238,6 +240,24 @@ static void shadow_report(struct vm_vfio *vv)
 	}
 }
 
+/* The nested backends' counters, one line each (docs/vvtd.md "Nested backend"). */
+static void nested_report(struct vm_vfio *vv)
+{
+	for (unsigned u = 0; u < IOMMU_MAX_UNITS; u++) {
+		struct vtd_nested_stats st;
+
+		if (!vv->nested[u])
+			continue;
+		vtd_nested_get_stats(vv->nested[u], &st);
+		log_info("vvtd nested (host IOMMU %s): %llu flushes, %llu host calls: %llu invalidations (%llu entries, "
+			 "%llu failed part way), %llu nested HWPTs made, %llu device moves, %llu errors; %llu nested "
+			 "HWPTs now", iommu_plan_unit(vv->plan, u)->instance, (unsigned long long)st.flushes,
+			 (unsigned long long)st.host_calls, (unsigned long long)st.invalidations,
+			 (unsigned long long)st.entries, (unsigned long long)st.partial, (unsigned long long)st.hwpt_allocs,
+			 (unsigned long long)st.attaches, (unsigned long long)st.errors, (unsigned long long)st.domains);
+	}
+}
+
 /* After the vCPUs stopped, before the PCI root and the MSI routes go. */
 void vm_destroy_vfio(struct vm *vm)
 {
@@ -249,8 +269,11 @@ void vm_destroy_vfio(struct vm *vm)
 		vfio_pci_destroy(vv->pci[i]);
 	/* The queue engine is stopped: no flush runs. Devices back on their identity target first. */
 	shadow_report(vv);
-	for (unsigned u = 0; u < IOMMU_MAX_UNITS; u++)
+	nested_report(vv);
+	for (unsigned u = 0; u < IOMMU_MAX_UNITS; u++) {
 		vtd_shadow_destroy(vv->shadow[u]);
+		vtd_nested_destroy(vv->nested[u]);
+	}
 	iommu_plan_destroy(vv->plan); /* devices back on the IOAS, then its objects go */
 	for (unsigned i = vv->nr; i-- > 0;)
 		vfio_device_close(vv->dev[i]);
@@ -286,11 +309,57 @@ static int unit_of_bus(const struct iommu_plan *p, unsigned bus_index)
 }
 
 /*
+ * A PARENT unit (its host VT-d nests) behind a vVT-d: the nested backend
+ * (docs/vvtd.md "Nested backend"): the guest's first-stage tables go to the
+ * host IOMMU on top of the unit's stage-2, where its devices already are.
+ */
+static int nested_backend(struct vm *vm, unsigned unit, uint8_t bus, const struct vtd_backend_ops **ret,
+			  struct vm_error *err)
+{
+	struct vm_vfio *vv = vm->vfio;
+	const struct iommu_unit *u = iommu_plan_unit(vv->plan, unit);
+	struct vtd_nested_params np = { iommu_sys_real(), vfio_iommu_fd(vv->io),
+					iommu_plan_s2(vv->plan, (unsigned)u->s2)->hwpt_id, false };
+	char msg[IOMMU_ERR_MAX];
+	int r = vtd_nested_create(&np, &vv->nested[unit], msg, sizeof(msg));
+
+	for (unsigned i = 0; !r && i < iommu_plan_nr_devs(vv->plan); i++) {
+		const struct iommu_dev *d = iommu_plan_dev(vv->plan, i);
+		struct iommu_attach_ops at = { plan_attach, plan_detach, vv->dev[i] };
+
+		if (d->unit != unit)
+			continue;
+		if (d->why[0]) {
+			log_warn("vfio: %s (%s) fell back alone (%s): the guest's vVT-d does not translate for it",
+				 vm->cfg->vfio[i].bdf, d->name, d->why);
+			continue;
+		}
+		r = vtd_nested_add_device(vv->nested[unit], (uint16_t)d->virt_id, d->dev_id, &at, msg, sizeof(msg));
+		if (!r)
+			log_info("vfio: %s (%s) behind vvtd on bus %02x as %02x:%02x.0, nested on %s's stage-2",
+				 vm->cfg->vfio[i].bdf, d->name, bus, d->virt_id >> 8, (d->virt_id >> 3) & 0x1f, u->instance);
+	}
+	if (r)
+		return vm_fail(err, false, "vvtd on host IOMMU %s: %s", u->instance, msg);
+	*ret = vtd_nested_backend(vv->nested[unit]);
+	return 0;
+}
+
+void vm_vfio_viommu_caps(const struct vm *vm, unsigned bus_index, struct vtd_params *p)
+{
+	const struct vm_vfio *vv = vm->vfio;
+	int unit = vv && vv->plan ? unit_of_bus(vv->plan, bus_index) : -1;
+
+	if (unit >= 0 && vv->nested[unit])
+		p->nested = vtd_nested_host_caps(iommu_plan_unit(vv->plan, (unsigned)unit), &p->host_cap, &p->host_ecap);
+}
+
+/*
  * The unit's devices behind a vVT-d: the shadow backend (docs/vvtd.md).
  * DIRECT units (no nesting, as QEMU's emulated VT-d in the lab) start on
- * the VM's IOAS; PARENT units (nesting exists but skiff has no nested
- * VT-d backend yet) on their stage-2 HWPT, which is GPA identity as well,
- * so that is where pass-through and translation-off put them back.
+ * the VM's IOAS; PARENT units whose host caps are unknown on their stage-2
+ * HWPT, which is GPA identity as well, so that is where pass-through and
+ * translation-off put them back. PARENT units with a VT-d's caps nest.
  */
 int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,
 			   struct vm_error *err)
@@ -320,6 +389,12 @@ int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const
 		*ret = vtd_shadow_backend(vv->shadow[unit]);
 		return 0;
 	}
+	if (vv->nested[unit]) {
+		*ret = vtd_nested_backend(vv->nested[unit]);
+		return 0;
+	}
+	if (u->mode == IOMMU_UNIT_PARENT && vtd_nested_host_caps(u, &(uint64_t){ 0 }, &(uint64_t){ 0 }))
+		return nested_backend(vm, (unsigned)unit, bus, ret, err);
 	r = vtd_shadow_create(iommu_sys_real(), vfio_iommu_fd(vv->io), identity, &vm->mem, &vv->shadow[unit], msg,
 			      sizeof(msg));
 	for (unsigned i = 0; !r && i < iommu_plan_nr_devs(vv->plan); i++) {

@@ -103,6 +103,8 @@ static int create_unit(struct vm *vm, unsigned k, const struct vm_viommu_slot *s
 
 	if (s->assigned && vm_vfio_viommu_backend(vm, s->bus_index, s->bus, &p.backend, err))
 		return -1;
+	if (s->assigned)
+		vm_vfio_viommu_caps(vm, s->bus_index, &p);
 	u->slot = *s;
 	snprintf(u->name, sizeof(u->name), "vvtd%u", k);
 	r = vtd_create(&p, &env, &u->vtd, msg, sizeof(msg));
