@@ -374,7 +374,8 @@ static void put_event(uint32_t flags, uint32_t seq, const void *data, size_t len
 
 	memcpy(b, &flags, 4);
 	memcpy(b + 4, &seq, 4);
-	memcpy(b + 8, data, len);
+	if (len)
+		memcpy(b + 8, data, len);
 	CHECK(write(fk.veventq_wfd, b, 8 + len) == (ssize_t)(8 + len));
 }
 
