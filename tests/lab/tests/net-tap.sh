@@ -78,7 +78,9 @@ run_vm_diag() {
         sleep 0.1; n=$((n - 1))
     done
     if kill -0 "$pid" 2>/dev/null; then
-        fail "VMM still running after ${SKIFF_NET_VM_TIMEOUT:-150}s; its threads:"
+        # a slow transfer or a stalled one: what L1 received, and again 5 s later
+        b0=$(wc -c < "$WORK/back" 2>/dev/null); sleep 5; b1=$(wc -c < "$WORK/back" 2>/dev/null)
+        fail "VMM still running after ${SKIFF_NET_VM_TIMEOUT:-150}s (upload received by L1: ${b0:-none}, 5 s later ${b1:-none} bytes); its threads:"
         for t in /proc/$pid/task/*; do echo "  thread ${t##*/} $(cat "$t/comm") wchan=$(cat "$t/wchan" 2>/dev/null)"; done
         if command -v gdb >/dev/null; then
             timeout 60 gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null |
