@@ -429,7 +429,8 @@ static void splice(struct sh_domain *d, size_t i0, size_t i1, const struct sh_ve
 		if (!a[i].drop)
 			a[i0 + nk++] = a[i];
 	mid = nk + made->n;
-	memmove(&a[i0 + mid], &a[i1], tail * sizeof(*a));
+	if (tail) /* an empty record has no array at all: memmove from NULL is undefined even for 0 bytes */
+		memmove(&a[i0 + mid], &a[i1], tail * sizeof(*a));
 	/* merge from the back: the old ones sit at the front of the gap */
 	out = mid;
 	for (size_t m = made->n; m;) {
