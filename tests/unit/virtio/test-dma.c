@@ -688,7 +688,8 @@ static void test_blk(void)
 	fi.map[13] = HOLE;
 	iadd(0);
 	kick(kick_fd);
-	for (int i = 0; i < 5000 && !__atomic_load_n(&blk->broken, __ATOMIC_ACQUIRE); i++)
+	/* virtio_device_broken() sets broken, logs, then NEEDS_RESET: wait for the last. */
+	for (int i = 0; i < 5000 && !(virtio_device_status(blk) & VIRTIO_STATUS_NEEDS_RESET); i++)
 		usleep(1000);
 	CHECK(blk->broken);
 	CHECK(virtio_device_status(blk) & VIRTIO_STATUS_NEEDS_RESET);
