@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # lab-run: none
-# lab-suite: no (intermittent: the guest stalls after its copy in 2 of 5 runs, once with "DMAR hardware is malfunctioning"; issue #7 stays open on it)
+# lab-suite: no (intermittent: the guest stalls after its copy in 2 of 9 runs, once with "DMAR hardware is malfunctioning"; issue #7 stays open on it)
 # The NVMe assigned behind skiff's own VT-d (docs/vvtd.md, the shadow
 # backend). As vfio-nvme: a 4 MiB image whose first MiB is random, QEMU's
 # NVMe in L1 behind QEMU's VT-d (dmar0, no nesting: the plan's unit falls
