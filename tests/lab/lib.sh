@@ -253,6 +253,34 @@ need_tools() {
 }
 PATH=$PATH:/usr/sbin:/sbin  # mkfs.ext4, e2fsck, debugfs
 
+# ---- host PCI functions in L1, for the VFIO tests ----
+# l1_nvme_bdf: the PCI address of L1's first emulated NVMe (QEMU 1b36:0010), empty if none
+l1_nvme_bdf() {
+    local d
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ] && { echo "${d##*/}"; return; }
+    done
+}
+
+# bind_vfio_pci BDF: take it from its driver and give it to vfio-pci; true if its VFIO cdev appeared
+bind_vfio_pci() {
+    local p=/sys/bus/pci/devices/$1
+    [ -e "$p/driver" ] && echo "$1" > "$p/driver/unbind"
+    echo vfio-pci > "$p/driver_override"
+    echo "$1" > /sys/bus/pci/drivers_probe
+    ls "$p/vfio-dev/" >/dev/null 2>&1
+}
+
+# rebind_host_driver BDF DRIVER WHEN: from vfio-pci back to DRIVER ("WHEN, BDF binds back to DRIVER"), else a failure
+rebind_host_driver() {
+    local p=/sys/bus/pci/devices/$1
+    echo > "$p/driver_override"
+    echo "$1" > "$p/driver/unbind"
+    echo "$1" > /sys/bus/pci/drivers_probe
+    [ "$(basename "$(readlink -f "$p/driver")")" = "$2" ] &&
+        log "$3, $1 binds back to $2" || fail "$1 did not bind back to $2"
+}
+
 # random_file FILE BYTES: FILE with BYTES random bytes
 random_file() { head -c "$2" /dev/urandom > "$1"; }
 

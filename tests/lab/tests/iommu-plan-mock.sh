@@ -32,16 +32,10 @@ fi
 # ---- in L1 ----
 [ -e /sys/class/iommu/iommufd_selftest_iommu.0 ] || { fail "L1 has no iommufd_selftest_iommu.0"; finish; }
 [ -e /sys/class/iommu/dmar0 ] || { fail "L1 has no dmar0"; finish; }
-bdf=
-for d in /sys/bus/pci/devices/*; do
-    [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ] && { bdf=${d##*/}; break; }
-done
+bdf=$(l1_nvme_bdf)
 [ -n "$bdf" ] || { fail "L1 has no emulated NVMe (1b36:0010)"; finish; }
 log "L1's NVMe is $bdf, behind $(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu")")"
-[ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
-echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
-echo "$bdf" > /sys/bus/pci/drivers_probe
-ls "/sys/bus/pci/devices/$bdf/vfio-dev/" >/dev/null 2>&1 || { fail "$bdf did not bind to vfio-pci"; finish; }
+bind_vfio_pci "$bdf" || { fail "$bdf did not bind to vfio-pci"; finish; }
 
 # Crossing driver types has hung this kernel inside the attach: a timeout, always.
 timeout 120 "$PROG" --nvme "$bdf" > "$WORK/out" 2>&1

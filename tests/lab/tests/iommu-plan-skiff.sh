@@ -29,15 +29,9 @@ if [ "${1:-}" != --in-l1 ]; then
 fi
 
 # ---- in L1 ----
-bdf=
-for d in /sys/bus/pci/devices/*; do
-    [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ] && { bdf=${d##*/}; break; }
-done
+bdf=$(l1_nvme_bdf)
 [ -n "$bdf" ] || { fail "L1 has no emulated NVMe (1b36:0010)"; finish; }
-[ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
-echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
-echo "$bdf" > /sys/bus/pci/drivers_probe
-ls "/sys/bus/pci/devices/$bdf/vfio-dev/" >/dev/null 2>&1 || { fail "$bdf did not bind to vfio-pci"; finish; }
+bind_vfio_pci "$bdf" || { fail "$bdf did not bind to vfio-pci"; finish; }
 
 truncate -s 1M "$WORK/disk.img"
 write_config "$WORK/vm.json" --drive "d0=$WORK/disk.img" \
@@ -85,9 +79,5 @@ grep -q "^skiff: plan: --dump-acpi $WORK/nowhere: cannot write the tables there:
     "$WORK/nowhere.err" || { fail "--dump-acpi into a missing directory: wrong message"; cat "$WORK/nowhere.err"; }
 
 # The device is free again: it binds back to nvme.
-echo > "/sys/bus/pci/devices/$bdf/driver_override"
-echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
-echo "$bdf" > /sys/bus/pci/drivers_probe
-[ "$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/driver")")" = nvme ] &&
-    log "after skiff plan, $bdf binds back to nvme" || fail "$bdf did not bind back to nvme"
+rebind_host_driver "$bdf" nvme "after skiff plan"
 finish

@@ -47,16 +47,10 @@ if [ "${1:-}" != --in-l1 ]; then
 fi
 
 # ---- in L1 ----
-bdf=
-for d in /sys/bus/pci/devices/*; do
-    [ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0010 ] && { bdf=${d##*/}; break; }
-done
+bdf=$(l1_nvme_bdf)
 [ -n "$bdf" ] || { fail "L1 has no emulated NVMe (1b36:0010)"; finish; }
 log "L1's NVMe is $bdf, behind $(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/iommu")")"
-[ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
-echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
-echo "$bdf" > /sys/bus/pci/drivers_probe
-ls "/sys/bus/pci/devices/$bdf/vfio-dev/" >/dev/null 2>&1 || { fail "$bdf did not bind to vfio-pci"; finish; }
+bind_vfio_pci "$bdf" || { fail "$bdf did not bind to vfio-pci"; finish; }
 
 cat > "$WORK/guest.sh" <<GUEST
 $GUEST_WAIT_DEV
@@ -128,9 +122,5 @@ else
     fail "skiff printed no unit counters (drains)"
 fi
 # Teardown left the device free: it binds back to the nvme driver.
-echo > "/sys/bus/pci/devices/$bdf/driver_override"
-echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
-echo "$bdf" > /sys/bus/pci/drivers_probe
-[ "$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/driver")")" = nvme ] &&
-    log "after skiff exited, $bdf binds back to nvme" || fail "$bdf did not bind back to nvme"
+rebind_host_driver "$bdf" nvme "after skiff exited"
 finish
