@@ -11,14 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 /* Structurally valid UTF-8 without C0/C1 control characters. */
 static int printable_utf8(const char *str, size_t len)

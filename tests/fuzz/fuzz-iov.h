@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the chain-parser fuzz targets (blk-req, net-hdr, vsock-pkt) share:
- * an aborting check, "does d lie inside one of these buffers", and guest
+ * What the chain-parser fuzz targets (blk-req, net-hdr, vsock-pkt) share
+ * besides fuzz-check.h: "does d lie inside one of these buffers", and guest
  * buffers built from the input, each its own heap allocation so ASan sees
  * any overrun.
  */
@@ -15,11 +15,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
-static inline void check(int cond)
-{
-	if (!cond)
-		abort();
-}
+#include "fuzz-check.h"
 
 /* Whether d lies wholly inside one of iov[0, n). */
 static inline bool fuzz_iov_inside(const struct iovec *iov, unsigned n, const struct iovec *d)

@@ -23,14 +23,9 @@
 
 #include "pci.h"
 #include "virtio.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 #define MAX_MSI 32
 

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "iommu.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,12 +43,6 @@ struct fake {
 	unsigned flushes, fail_at, fail_consumed;
 	bool ats;
 };
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static void f_msi(void *o, uint64_t addr, uint32_t data)
 {

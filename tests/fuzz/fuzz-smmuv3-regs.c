@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "iommu.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,12 +31,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct gmem gm;
 static const uint32_t sids[] = { 0, 1, 0x42, 0x100 };
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static void f_msi(void *o, uint64_t addr, uint32_t data)
 {

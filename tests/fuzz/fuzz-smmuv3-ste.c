@@ -24,18 +24,13 @@
 #include <string.h>
 
 #include "smmuv3-priv.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RAM (64 * 1024)
 
 static struct gmem gm;
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static uint32_t le32(const uint8_t *p)
 {

@@ -28,18 +28,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RAM (64 * 1024)
 #define PAGE 4096u
 #define PAGES (RAM / PAGE)
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static struct gmem gm;
 static struct iovec iov[64 + VIRTIO_QUEUE_MAX_SIZE];

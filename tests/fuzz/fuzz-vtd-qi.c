@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "vtd-priv.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,21 +48,6 @@ struct fuzz_state {
 	uint64_t calls, flushed; /* all backend calls; the sum of flush() returns */
 	unsigned msi_fault, msi_done;
 };
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
 
 static void msi(void *opaque, uint64_t addr, uint32_t data)
 {
@@ -153,10 +139,10 @@ static void translate_some(struct vtd *v, const uint8_t *data, size_t size)
 {
 	for (unsigned k = 0; k < 4 && HDR + 16 * (k + 1) <= size; k++) {
 		const uint8_t *p = data + HDR + 16 * k;
-		uint64_t iova = le(p, 8), len = le(p + 8, 2) + 1, contig = 0;
+		uint64_t iova = fuzz_le(p, 8), len = fuzz_le(p + 8, 2) + 1, contig = 0;
 		gpa_t gpa;
 
-		if (vtd_translate(v, (uint16_t)le(p + 10, 2), iova, len, p[12] & 1, &gpa, &contig) == 0)
+		if (vtd_translate(v, (uint16_t)fuzz_le(p + 10, 2), iova, len, p[12] & 1, &gpa, &contig) == 0)
 			check(contig >= 1 && contig <= len);
 	}
 }
@@ -190,15 +176,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	dsz = data[0] & 1 ? 32 : 16;
 	qsize = 4096ull << (data[0] >> 1 & 3);
-	base = le(data + 3, 2) << 12;
-	tail = le(data + 1, 2) << 4;
+	base = fuzz_le(data + 3, 2) << 12;
+	tail = fuzz_le(data + 1, 2) << 4;
 	wr(v, VTD_FEADDR_REG, FE_ADDR, 4);
 	wr(v, VTD_FEDATA_REG, FE_DATA, 4);
 	wr(v, VTD_IEADDR_REG, IE_ADDR, 4);
 	wr(v, VTD_IEDATA_REG, IE_DATA, 4);
 	wr(v, VTD_FECTL_REG, data[0] & 0x10 ? 0 : VTD_CTL_IM, 4);
 	wr(v, VTD_IECTL_REG, data[0] & 0x20 ? 0 : VTD_CTL_IM, 4);
-	wr(v, VTD_RTADDR_REG, le(data + 5, 2) << 12 | 1u << 10, 8);
+	wr(v, VTD_RTADDR_REG, fuzz_le(data + 5, 2) << 12 | 1u << 10, 8);
 	wr(v, VTD_IQA_REG, base | (data[0] & 1 ? VTD_IQA_DW : 0) | (data[0] >> 1 & 3), 8);
 	wr(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
 	wr(v, VTD_GCMD_REG, VTD_GCMD_QIE | (data[0] & 0x40 ? VTD_GCMD_TE : 0), 4);

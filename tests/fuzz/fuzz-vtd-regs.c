@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "vtd-priv.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,12 +40,6 @@ struct shadow {
 	uint32_t fe_addr, fe_uaddr, fe_data, ie_addr, ie_uaddr, ie_data;
 	unsigned msis;
 };
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 /* A backend that counts: calls since its last flush. */
 static unsigned since_flush;
@@ -74,15 +69,6 @@ static int be_flush(void *opaque, struct vtd *v)
 }
 
 static const struct vtd_backend_ops ops = { be_context, be_iotlb, be_flush, NULL };
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
 
 static void msi(void *opaque, uint64_t addr, uint32_t data)
 {
@@ -167,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 2)
 		return 0;
-	n = le(data, 2) & 0x3fff;
+	n = fuzz_le(data, 2) & 0x3fff;
 	if (n > (size - 2) / REC)
 		n = (size - 2) / REC;
 	ram_at = 2 + n * REC;
@@ -183,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = data + 2 + i * REC;
 		unsigned op = r[0], len = r[1];
-		uint64_t off = le(r + 2, 2), val = le(r + 4, 8), contig = 0;
+		uint64_t off = fuzz_le(r + 2, 2), val = fuzz_le(r + 4, 8), contig = 0;
 		gpa_t gpa;
 
 		if (!(op & 8))

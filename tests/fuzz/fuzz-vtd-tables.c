@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,21 +31,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_SEGS 4096
 
 static struct gmem gm;
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
 
 static bool valid_reason(int r)
 {
@@ -97,14 +83,14 @@ static void check_lookup(const struct vtd_dev_state *st, uint64_t iova, bool wri
 
 static void get_state(const uint8_t *data, struct vtd_dev_state *st)
 {
-	uint64_t rtaddr = le(data + 3, 2) << 12 | (uint64_t)((data[0] >> 2) & 3) << 10;
+	uint64_t rtaddr = fuzz_le(data + 3, 2) << 12 | (uint64_t)((data[0] >> 2) & 3) << 10;
 
 	if (data[0] & 0x20) {
 		*st = (struct vtd_dev_state){ .mode = VTD_DEV_FIRST_STAGE, .fs_root = rtaddr & ~0xfffULL,
 					      .levels = data[0] & 0x40 ? 5 : 4 };
 		return;
 	}
-	vtd_tables_device_state(&gm, rtaddr, data[0] & 1, (uint16_t)le(data + 1, 2), st);
+	vtd_tables_device_state(&gm, rtaddr, data[0] & 1, (uint16_t)fuzz_le(data + 1, 2), st);
 	switch (st->mode) {
 	case VTD_DEV_OFF:
 	case VTD_DEV_PASSTHROUGH:
@@ -136,8 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(gm.host, 0, RAM);
 	memcpy(gm.host, data + HDR, size - HDR < RAM ? size - HDR : RAM);
-	iova = le(data + 5, 8);
-	len = le(data + 13, 8);
+	iova = fuzz_le(data + 5, 8);
+	len = fuzz_le(data + 13, 8);
 
 	get_state(data, &st);
 	check_lookup(&st, iova, data[0] & 2);
