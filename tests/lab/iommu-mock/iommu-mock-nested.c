@@ -39,9 +39,9 @@
 
 #include "iommu.h"
 #include "iommufd-test.h"
+#include "mock-dev.h"
 #include "vfio.h"
 
-#define MOCK_INSTANCE "iommufd_selftest_iommu.0"
 #define RAM (16u << 20)
 /* vSMMUv3 guest structures */
 #define STRTAB 0x100000u
@@ -83,32 +83,7 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* ---- the mock devices (as iommu-mock-plan.c) ---------------------------------- */
-
-struct mock {
-	int fd;
-	uint32_t stdev_id, idev_id, park_id;
-};
-
-static int test_cmd(int fd, struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return iommu_sys_real()->ioctl(NULL, fd, IOMMU_TEST_CMD, c);
-}
-
-static int mock_attach(void *opaque, uint32_t pt_id)
-{
-	struct mock *m = opaque;
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = m->stdev_id };
-
-	c.mock_domain_replace.pt_id = pt_id;
-	return test_cmd(m->fd, &c);
-}
-
-static int mock_detach(void *opaque)
-{
-	return mock_attach(opaque, ((struct mock *)opaque)->park_id);
-}
+/* ---- the mock devices (mock-dev.h) ---------------------------------------------- */
 
 static bool iotlb_is(int fd, uint32_t hwpt, unsigned slot, uint32_t want)
 {
@@ -116,7 +91,7 @@ static bool iotlb_is(int fd, uint32_t hwpt, unsigned slot, uint32_t want)
 
 	c.check_iotlb.id = slot;
 	c.check_iotlb.iotlb = want;
-	return test_cmd(fd, &c) == 0;
+	return mock_test_cmd(fd, &c) == 0;
 }
 
 static bool cache_is(const struct mock *m, unsigned slot, uint32_t want)
@@ -125,7 +100,7 @@ static bool cache_is(const struct mock *m, unsigned slot, uint32_t want)
 
 	c.check_dev_cache.id = slot;
 	c.check_dev_cache.cache = want;
-	return test_cmd(m->fd, &c) == 0;
+	return mock_test_cmd(m->fd, &c) == 0;
 }
 
 /* The mock device's 4 cache slots: bit i of zeroed set = slot i cleared, else the default. */
@@ -136,28 +111,6 @@ static bool caches_are(const struct mock *m, unsigned zeroed)
 	for (unsigned i = 0; i < 4; i++)
 		ok &= cache_is(m, i, zeroed & 1u << i ? 0 : IOMMU_TEST_DEV_CACHE_DEFAULT);
 	return ok;
-}
-
-static int add_mock(struct iommu_plan *p, struct vfio_iommu *io, unsigned i, struct mock *m, char *err, size_t errlen)
-{
-	int fd = vfio_iommu_fd(io);
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = vfio_iommu_ioas_id(io) };
-	struct iommu_dev_desc d = { i ? "mock1" : "mock0", NULL, MOCK_INSTANCE, -1, -1 };
-	int r = test_cmd(fd, &c);
-
-	if (r) {
-		snprintf(err, errlen, "IOMMU_TEST_OP_MOCK_DOMAIN: %s", strerror(-r));
-		return r;
-	}
-	*m = (struct mock){ fd, c.mock_domain.out_stdev_id, c.mock_domain.out_idev_id, 0 };
-	struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = m->idev_id, .pt_id = vfio_iommu_ioas_id(io) };
-	r = iommu_sys_real()->ioctl(NULL, fd, IOMMU_HWPT_ALLOC, &a);
-	if (r) {
-		snprintf(err, errlen, "a parking HWPT for mock%u: %s", i, strerror(-r));
-		return r;
-	}
-	m->park_id = a.out_hwpt_id;
-	return iommu_plan_add(p, &d, err, errlen);
 }
 
 /* ---- guest memory and waiting ---------------------------------------------------- */
@@ -423,7 +376,7 @@ static void smmu_event(struct smmu_run *r)
 	uint64_t w0 = 0;
 
 	c.trigger_vevent.dev_id = r->mk[0].idev_id;
-	int e = test_cmd(r->fd, &c);
+	int e = mock_test_cmd(r->fd, &c);
 	check(e == 0, "vSMMUv3: IOMMU_TEST_OP_TRIGGER_VEVENT for device 0");
 	check(wait_for(event_in, r), "vSMMUv3: the vEVENT reached the guest's event queue (VEVENTQ polled on io_uring)");
 	if (gmem_read(&gm, EVTQ, &w0, 8))
@@ -760,7 +713,7 @@ static int run(unsigned rounds)
 	fd = vfio_iommu_fd(io);
 	r = iommu_plan_create(iommu_sys_real(), NULL, &p, err, sizeof(err));
 	for (unsigned i = 0; !r && i < 2; i++)
-		r = add_mock(p, io, i, &mk[i], err, sizeof(err));
+		r = mock_add(p, io, i, &mk[i], err, sizeof(err));
 	if (!r)
 		r = iommu_plan_place(p, 1, 1, 8, &nr_buses, err, sizeof(err));
 	if (r) {

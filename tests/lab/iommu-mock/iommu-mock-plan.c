@@ -22,9 +22,8 @@
 
 #include "iommu.h"
 #include "iommufd-test.h"
+#include "mock-dev.h"
 #include "vfio.h"
-
-#define MOCK_INSTANCE "iommufd_selftest_iommu.0"
 
 static int failed;
 
@@ -40,36 +39,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/*
- * A mock device, and a plain paging HWPT of its own to park it on at
- * teardown: an explicit HWPT, because a replace onto the IOAS lets the
- * 7.2 kernel pick VT-d's automatic domain for the mock device (an oops).
- */
-struct mock {
-	int fd;
-	uint32_t stdev_id, idev_id, park_id;
-};
-
-static int test_cmd(int fd, struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return iommu_sys_real()->ioctl(NULL, fd, IOMMU_TEST_CMD, c);
-}
-
-static int mock_attach(void *opaque, uint32_t pt_id)
-{
-	struct mock *m = opaque;
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = m->stdev_id };
-
-	c.mock_domain_replace.pt_id = pt_id;
-	return test_cmd(m->fd, &c);
-}
-
-static int mock_detach(void *opaque)
-{
-	return mock_attach(opaque, ((struct mock *)opaque)->park_id);
 }
 
 static int vfio_attach(void *opaque, uint32_t pt_id)
@@ -132,35 +101,12 @@ static void nest(struct iommu_plan *p, int fd)
 		check(!r && d->attached == IOMMU_AT_NESTED, "a nested HWPT (selftest data) on the vIOMMU, attached");
 		c.check_iotlb.id = 0;
 		c.check_iotlb.iotlb = IOMMU_TEST_IOTLB_DEFAULT;
-		check(!r && test_cmd(fd, &c) == 0, "the kernel's nested domain holds the guest data (MD_CHECK_IOTLB)");
+		check(!r && mock_test_cmd(fd, &c) == 0, "the kernel's nested domain holds the guest data (MD_CHECK_IOTLB)");
 	}
 	check(destroy(fd, iommu_plan_s2(p, 0)->hwpt_id) == -EBUSY, "the stage-2 in use cannot be destroyed (EBUSY)");
 }
 
 /* A mock device on the IOAS (IOMMU_TEST_OP_MOCK_DOMAIN), its parking HWPT, and its plan entry. */
-static int add_mock(struct iommu_plan *p, struct vfio_iommu *io, unsigned i, struct mock *m, char *err,
-		    size_t errlen)
-{
-	int fd = vfio_iommu_fd(io);
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = vfio_iommu_ioas_id(io) };
-	struct iommu_dev_desc d = { i ? "mock1" : "mock0", NULL, MOCK_INSTANCE, -1, -1 };
-	int r = test_cmd(fd, &c);
-
-	if (r) {
-		snprintf(err, errlen, "IOMMU_TEST_OP_MOCK_DOMAIN: %s", strerror(-r));
-		return r;
-	}
-	*m = (struct mock){ fd, c.mock_domain.out_stdev_id, c.mock_domain.out_idev_id, 0 };
-	struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = m->idev_id, .pt_id = vfio_iommu_ioas_id(io) };
-	r = iommu_sys_real()->ioctl(NULL, fd, IOMMU_HWPT_ALLOC, &a);
-	if (r) {
-		snprintf(err, errlen, "a parking HWPT for mock%u: %s", i, strerror(-r));
-		return r;
-	}
-	m->park_id = a.out_hwpt_id;
-	return iommu_plan_add(p, &d, err, errlen);
-}
-
 static void bind_all(struct iommu_plan *p, struct mock *mk, struct vfio_device *dev)
 {
 	for (unsigned i = 0; i < iommu_plan_nr_devs(p); i++) {
@@ -229,7 +175,7 @@ static int run(const char *bdf)
 	}
 	r = iommu_plan_create(iommu_sys_real(), NULL, &p, err, sizeof(err));
 	for (unsigned i = 0; !r && i < 2; i++)
-		r = add_mock(p, io, i, &mk[i], err, sizeof(err));
+		r = mock_add(p, io, i, &mk[i], err, sizeof(err));
 	if (!r && bdf) {
 		struct iommu_dev_desc d = { "nvme0", bdf, NULL, -1, -1 };
 
