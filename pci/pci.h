@@ -250,6 +250,12 @@ struct pci_root_cfg {
  */
 int pci_root_cfg_x86(struct pci_root_cfg *ret, unsigned nr_buses, struct irq_line intx)
 	SKIFF_MUST_CHECK;
+/*
+ * The same over arch/aarch64/layout.h; intx_gsi_base is then an SPI
+ * number (INTID - 32). Each function exists only in its architecture's build.
+ */
+int pci_root_cfg_aarch64(struct pci_root_cfg *ret, unsigned nr_buses, struct irq_line intx)
+	SKIFF_MUST_CHECK;
 
 /* -EINVAL for overlapping/misaligned ranges or windows, -ENOMEM. */
 int pci_root_create(const struct pci_root_cfg *cfg, struct pci_root **ret) SKIFF_MUST_CHECK;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
 #include "pci.h"
 #include "pci-priv.h"
 
@@ -46,34 +45,6 @@ struct pci_root {
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) & ~(a - 1);
-}
-
-int pci_root_cfg_x86(struct pci_root_cfg *ret, unsigned nr_buses, struct irq_line intx)
-{
-	struct pci_root_cfg c;
-
-	if (nr_buses == 0 || nr_buses > PCI_MAX_ROOT_BUSES)
-		return -EINVAL;
-	memset(&c, 0, sizeof(c));
-	c.ecam_base = X86_PCI_ECAM_BASE;
-	c.nr_buses = nr_buses;
-	c.intx = intx;
-	c.intx_gsi_base = X86_PCI_INTX_GSI_BASE;
-	c.intx_gsi_count = X86_PCI_INTX_GSI_COUNT;
-	unsigned nbus = (unsigned)(X86_PCI_ECAM_SIZE >> 20) / nr_buses;
-	uint64_t m32 = (X86_PCI_MMIO32_SIZE / nr_buses) & ~0xfffffull;
-	uint64_t m64 = (X86_PCI_MMIO64_SIZE / nr_buses) & ~0xfffffull;
-	for (unsigned i = 0; i < nr_buses; i++) {
-		struct pci_root_bus_cfg *b = &c.buses[i];
-		b->bus_start = (uint8_t)(i * nbus);
-		b->bus_end = (uint8_t)(i * nbus + nbus - 1);
-		b->mmio32_base = X86_PCI_MMIO32_BASE + i * m32;
-		b->mmio32_size = m32;
-		b->mmio64_base = X86_PCI_MMIO64_BASE + i * m64;
-		b->mmio64_size = m64;
-	}
-	*ret = c;
-	return 0;
 }
 
 static bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)

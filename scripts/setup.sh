@@ -3,17 +3,44 @@
 # newer kernel uAPI headers when the system's are too old, and configure
 # the Meson build directory (default: build). Safe to run again.
 #
+# scripts/setup.sh --cross aarch64 [BUILDDIR] — the same for a cross build
+# (default BUILDDIR: build-aarch64): adds dpkg's arm64 architecture, the
+# cross compiler and the arm64 -dev packages, and configures BUILDDIR with
+# meson/cross/aarch64-linux-gnu.txt. With QEMU's user-mode emulator
+# installed (qemu-user) add SKIFF_CROSS_RUN=1 to run the unit tests under
+# it (meson/cross/aarch64-qemu-user.txt; QEMU 7.2 lacks io_uring, so the
+# tests that need it fail there).
+#
 # Environment: SKIFF_MESON_ARGS  extra arguments for `meson setup`
 #              SKIFF_NO_APT=1    do not call apt-get (check only)
+#              SKIFF_CROSS_RUN=1 (with --cross) run tests under qemu-user
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
-builddir=${1:-build}
+cross=
+if [ "${1:-}" = --cross ]; then
+    [ "${2:-}" = aarch64 ] || { echo "setup: --cross takes aarch64 (the only cross target)" >&2; exit 1; }
+    cross=aarch64
+    shift 2
+fi
+builddir=${1:-build${cross:+-$cross}}
 cd "$repo"
 
 # Build, test and lab dependencies, all from Debian 12.
 packages="build-essential meson ninja-build pkg-config libjansson-dev liburing-dev libfdt-dev
-  acpica-tools busybox-static cpio gzip qemu-system-x86 qemu-utils e2fsprogs strace file util-linux
+  device-tree-compiler acpica-tools busybox-static cpio gzip qemu-system-x86 qemu-utils e2fsprogs strace file util-linux
   ca-certificates xz-utils socat iperf3 python3"
+# The aarch64 cross build: Debian's cross compiler and the arm64 builds of
+# the libraries skiff links (multiarch, so dpkg must know arm64).
+if [ "$cross" = aarch64 ]; then
+    packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+      libjansson-dev:arm64 liburing-dev:arm64 libfdt-dev:arm64"
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        [ "${SKIFF_NO_APT:-0}" = 1 ] && { echo "setup: dpkg lacks the arm64 architecture" >&2; exit 1; }
+        if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
+        $sudo dpkg --add-architecture arm64
+        $sudo apt-get update -qq
+    fi
+fi
 
 missing=
 for p in $packages; do
@@ -61,11 +88,17 @@ if ! grep -q IOMMU_VIOMMU_ALLOC /usr/include/linux/iommufd.h 2>/dev/null; then
     uapi_args="-Duapi_include=$uapi"
 fi
 
+cross_args=
+if [ "$cross" = aarch64 ]; then
+    cross_args="--cross-file meson/cross/aarch64-linux-gnu.txt"
+    [ "${SKIFF_CROSS_RUN:-0}" = 1 ] && cross_args="$cross_args --cross-file meson/cross/aarch64-qemu-user.txt"
+fi
+
 if [ -f "$builddir/build.ninja" ]; then
     # shellcheck disable=SC2086
     meson configure "$builddir" $uapi_args ${SKIFF_MESON_ARGS:-} >/dev/null
 else
     # shellcheck disable=SC2086
-    meson setup "$builddir" $uapi_args ${SKIFF_MESON_ARGS:-} >/dev/null
+    meson setup "$builddir" $cross_args $uapi_args ${SKIFF_MESON_ARGS:-} >/dev/null
 fi
 echo "setup: configured $builddir"

@@ -298,7 +298,8 @@ run_case() {
 		esac
 	done
 
-	if ! "$dump" "$dir" cpus="$cpus" "$@" >"$dir/layout.txt" 2>"$dir/dump.err"; then
+	# shellcheck disable=SC2086 # the wrapper is a command with arguments
+	if ! ${MESON_EXE_WRAPPER:-} "$dump" "$dir" cpus="$cpus" "$@" >"$dir/layout.txt" 2>"$dir/dump.err"; then
 		fail "acpi-dump failed: $(cat "$dir/dump.err")"
 		return
 	fi
@@ -471,7 +472,8 @@ run_case viommu-5-segs3 1 viommus=5 viommu-segs=3 viommu-bits=32
 # Too many vIOMMUs: a clear error, no tables.
 case=viommu-9
 mkdir -p "$tmp/$case"
-if "$dump" "$tmp/$case" viommus=9 >/dev/null 2>"$tmp/$case.err"; then
+# shellcheck disable=SC2086
+if ${MESON_EXE_WRAPPER:-} "$dump" "$tmp/$case" viommus=9 >/dev/null 2>"$tmp/$case.err"; then
 	fail "acpi-dump accepted 9 vIOMMUs"
 elif ! grep -q -F '9 vIOMMUs: at most 8 are supported' "$tmp/$case.err"; then
 	fail "unclear error for 9 vIOMMUs: $(cat "$tmp/$case.err")"

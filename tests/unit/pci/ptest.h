@@ -207,12 +207,19 @@ static inline void mmio_wr(struct pci_window *w, unsigned n, uint64_t addr, uint
 
 /* ---- root complex ---------------------------------------------------------------- */
 
+/* The build architecture's layout (vfio's tests use make_root on aarch64 too). */
+#if defined(__aarch64__)
+#define ptest_root_cfg pci_root_cfg_aarch64
+#else
+#define ptest_root_cfg pci_root_cfg_x86
+#endif
+
 static inline struct pci_root *make_root(unsigned nr, struct fake_irq *fi, bool io)
 {
 	struct pci_root_cfg c;
 	struct pci_root *root = NULL;
 
-	CHECK(!pci_root_cfg_x86(&c, nr, (struct irq_line){ fake_set_level, fi, 0 }));
+	CHECK(!ptest_root_cfg(&c, nr, (struct irq_line){ fake_set_level, fi, 0 }));
 	if (io) {
 		c.buses[0].io_base = 0xc000;
 		c.buses[0].io_size = 0x1000;
