@@ -15,6 +15,7 @@
 #              SKIFF_NO_APT=1    do not call apt-get (check only)
 #              SKIFF_CROSS_RUN=1 (with --cross) run tests under qemu-user
 set -eu
+fdt_root=
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cross=
 if [ "${1:-}" = --cross ]; then
@@ -33,7 +34,7 @@ packages="build-essential meson ninja-build pkg-config libjansson-dev liburing-d
 # the libraries skiff links (multiarch, so dpkg must know arm64).
 if [ "$cross" = aarch64 ]; then
     packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-      libjansson-dev:arm64 liburing-dev:arm64 libfdt-dev:arm64"
+      libjansson-dev:arm64 liburing-dev:arm64"
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         [ "${SKIFF_NO_APT:-0}" = 1 ] && { echo "setup: dpkg lacks the arm64 architecture" >&2; exit 1; }
         if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
@@ -88,15 +89,24 @@ if ! grep -q IOMMU_VIOMMU_ALLOC /usr/include/linux/iommufd.h 2>/dev/null; then
     uapi_args="-Duapi_include=$uapi"
 fi
 
+# Debian 12's libfdt-dev is not multi-arch: installing the arm64 one would
+# remove the native one. The cross build takes it unpacked under .deps.
 cross_args=
 if [ "$cross" = aarch64 ]; then
-    cross_args="--cross-file meson/cross/aarch64-linux-gnu.txt"
+    fdt_root=$repo/.deps/aarch64/libfdt
+    if [ ! -f "$fdt_root/usr/include/libfdt.h" ]; then
+        mkdir -p "$repo/.deps/aarch64"
+        (cd "$repo/.deps/aarch64" && rm -f libfdt-dev_*.deb && apt-get download libfdt-dev:arm64 >/dev/null 2>&1) ||
+            { echo "setup: cannot download libfdt-dev:arm64" >&2; exit 1; }
+        rm -rf "$fdt_root" && dpkg-deb -x "$repo"/.deps/aarch64/libfdt-dev_*_arm64.deb "$fdt_root"
+    fi
+    cross_args="--cross-file meson/cross/aarch64-linux-gnu.txt -Dlibfdt_dir=$fdt_root"
     [ "${SKIFF_CROSS_RUN:-0}" = 1 ] && cross_args="$cross_args --cross-file meson/cross/aarch64-qemu-user.txt"
 fi
 
 if [ -f "$builddir/build.ninja" ]; then
     # shellcheck disable=SC2086
-    meson configure "$builddir" $uapi_args ${SKIFF_MESON_ARGS:-} >/dev/null
+    meson configure "$builddir" $uapi_args ${fdt_root:+-Dlibfdt_dir=$fdt_root} ${SKIFF_MESON_ARGS:-} >/dev/null
 else
     # shellcheck disable=SC2086
     meson setup "$builddir" $cross_args $uapi_args ${SKIFF_MESON_ARGS:-} >/dev/null
