@@ -231,7 +231,10 @@ static int check_params(const struct dt_params *p)
 	for (unsigned i = 0; i < 4; i++)
 		if (p->timer_ppis[i] > 15)
 			return -EINVAL;
-	if (p->initrd.size && p->initrd.base > UINT64_MAX - p->initrd.size)
+	/* The kernel takes the initrd from RAM it was told about; anything else is a caller bug. */
+	if (p->initrd.size && (p->initrd.base > UINT64_MAX - p->initrd.size ||
+			       p->initrd.base < p->ram.base ||
+			       p->initrd.base + p->initrd.size > p->ram.base + p->ram.size))
 		return -EINVAL;
 	return dt_check_pci(p);
 }

@@ -246,6 +246,10 @@ static void test_rejects(void)
 	CHECK(build(&bad, &len) == -EINVAL);
 	bad = p; bad.initrd.base = UINT64_MAX - 4;
 	CHECK(build(&bad, &len) == -EINVAL);
+	bad = p; bad.initrd.base = AARCH64_RAM_BASE - 0x1000;  /* starts below RAM */
+	CHECK(build(&bad, &len) == -EINVAL);
+	bad = p; bad.initrd.base = AARCH64_RAM_BASE + AARCH64_RAM_DEFAULT_SIZE - 0x1000; /* runs past it */
+	CHECK(build(&bad, &len) == -EINVAL);
 	bad = p; bad.uart_clock_hz = 0;
 	CHECK(build(&bad, &len) == -EINVAL);
 }
