@@ -33,11 +33,17 @@ struct dt_pci_host {
 	int viommu;                  /* index into dt_params.viommus, or -1 (no vIOMMU) */
 };
 
-/* One vSMMUv3: its two 64 KiB register pages and four consecutive SPIs
- * (eventq, priq, cmdq-sync, gerror). */
+/*
+ * One vSMMUv3: its two 64 KiB register pages, four consecutive SPIs
+ * (eventq, priq, cmdq-sync, gerror) and the ITS DeviceID of its own MSIs.
+ * The model signals through MSIs only (docs/vsmmuv3.md), so the node has
+ * an msi-parent and Linux takes MSIs from the ITS; the SPIs are what the
+ * binding lists for a wired fallback the model does not raise.
+ */
 struct dt_smmuv3 {
 	uint64_t base;
 	unsigned spi_base;
+	uint32_t its_devid;
 };
 
 struct dt_params {

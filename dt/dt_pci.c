@@ -64,6 +64,8 @@ void dt_smmuv3_nodes(struct dtw *w, const struct dt_params *p)
 		dtw_prop(w, "interrupt-names", names, sizeof(names));
 		/* The model reads and writes guest RAM coherently (it is the host CPU). */
 		dtw_empty(w, "dma-coherent");
+		const uint32_t msi_parent[2] = { PH_ITS, s->its_devid };
+		dtw_cells(w, "msi-parent", msi_parent, 2);
 		dtw_u32(w, "#iommu-cells", 1);
 		dtw_u32(w, "phandle", PH_SMMU0 + i);
 		dtw_end(w);

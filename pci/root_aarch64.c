@@ -9,6 +9,11 @@
 #include "layout.h"
 #include "pci.h"
 
+/* The vSMMUv3s' ITS DeviceIDs live in bus 255's RIDs (layout.h): it must never start a root bus. */
+_Static_assert((AARCH64_PCI_ECAM_SIZE >> 20) / PCI_MAX_ROOT_BUSES >= 2 &&
+	       AARCH64_VIOMMU_ITS_DEVID_BASE >> 8 == 255,
+	       "bus 255 could be a root bus's first bus");
+
 int pci_root_cfg_aarch64(struct pci_root_cfg *ret, unsigned nr_buses, struct irq_line intx)
 {
 	struct pci_root_cfg c;

@@ -55,6 +55,14 @@
 #define AARCH64_VIOMMU_SMMUV3_SIZE  0x20000ULL
 #define AARCH64_VIOMMU_SPI_BASE     64
 #define AARCH64_VIOMMU_SPIS_PER     4
+/*
+ * The vSMMUv3 model raises MSIs only; slot i's go to the ITS as DeviceID
+ * AARCH64_VIOMMU_ITS_DEVID_BASE + i. KVM's ITS has 16-bit DeviceIDs and
+ * PCI requester IDs use them all, so these sit in bus 255's RIDs: bus 255
+ * is never a root bus's first bus (the only bus with devices: root buses
+ * hold integrated endpoints) as long as each root bus gets 2 buses or more.
+ */
+#define AARCH64_VIOMMU_ITS_DEVID_BASE 0xff00u
 
 /* ---- virtio-mmio: one 4 KiB slot and one edge SPI per device --------------- */
 #define AARCH64_VIRTIO_MMIO_BASE    0x0a000000ULL

@@ -47,6 +47,7 @@ static inline void test_dt_params(struct dt_params *p, unsigned nr_cpus, unsigne
 	for (unsigned i = 0; i < nr_viommus; i++) {
 		p->viommus[i].base = AARCH64_VIOMMU_BASE + i * AARCH64_VIOMMU_STRIDE;
 		p->viommus[i].spi_base = AARCH64_VIOMMU_SPI_BASE + i * AARCH64_VIOMMU_SPIS_PER;
+		p->viommus[i].its_devid = AARCH64_VIOMMU_ITS_DEVID_BASE + i;
 	}
 	p->bootargs = "console=ttyAMA0 earlycon panic=-1";
 	p->initrd = (struct dt_range){ AARCH64_RAM_BASE + AARCH64_RAM_DEFAULT_SIZE - (16u << 20), 0x123400 };

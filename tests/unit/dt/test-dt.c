@@ -178,6 +178,8 @@ static void test_host(const struct dt_params *p, int host, unsigned i, int its)
 	CHECK_EQ(cell(smmu, "interrupts", 1), p->viommus[h->viommu].spi_base);
 	CHECK_EQ(cell(smmu, "interrupts", 10), p->viommus[h->viommu].spi_base + 3);
 	CHECK(str_is(smmu, "interrupt-names", "eventq"));
+	CHECK_EQ(cell(smmu, "msi-parent", 0), cell(host, "msi-map", 1));  /* the ITS */
+	CHECK_EQ(cell(smmu, "msi-parent", 1), p->viommus[h->viommu].its_devid);
 	CHECK_EQ(cell(host, "iommu-map", 0), (uint32_t)h->bus_start << 8);
 	CHECK_EQ(cell(host, "iommu-map", 3), nbus << 8);
 }
