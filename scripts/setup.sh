@@ -9,7 +9,7 @@
 # meson/cross/aarch64-linux-gnu.txt. With QEMU's user-mode emulator
 # installed (qemu-user) add SKIFF_CROSS_RUN=1 to run the unit tests under
 # it (meson/cross/aarch64-qemu-user.txt; QEMU 7.2 lacks io_uring, so the
-# tests that need it fail there).
+# tests that need it skip there).
 #
 # Environment: SKIFF_MESON_ARGS  extra arguments for `meson setup`
 #              SKIFF_NO_APT=1    do not call apt-get (check only)

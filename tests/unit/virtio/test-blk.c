@@ -359,6 +359,7 @@ static void test_feature_check(void)
 
 int main(void)
 {
+	vtest_need_io_uring();
 	if (make_image(DISK_SECTORS * 512ULL)) {
 		perror("temporary image");
 		return 1;

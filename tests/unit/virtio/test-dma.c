@@ -861,6 +861,7 @@ static void test_vsock(void)
 
 int main(void)
 {
+	vtest_need_io_uring();
 	if (gmem_create(&gm, 4 * MiB, 0xc0000000ULL)) {
 		fprintf(stderr, "gmem_create failed\n");
 		return 1;

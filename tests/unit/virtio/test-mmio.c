@@ -293,6 +293,7 @@ int main(void)
 {
 	struct gmem gm;
 
+	vtest_need_io_uring();
 	if (gmem_create(&gm, 4 * MiB, 0xc0000000ULL))
 		return 1;
 	test_rng(&gm);

@@ -539,6 +539,7 @@ static void test_create_error(void)
 
 int main(void)
 {
+	vtest_need_io_uring();
 	test_create_error();
 	test_parse();
 	test_features();

@@ -287,6 +287,7 @@ static void test_create_errors(void)
 
 int main(void)
 {
+	vtest_need_io_uring();
 	test_create_errors();
 	test_host_initiated();
 	test_guest_initiated();

@@ -7,6 +7,8 @@
 #ifndef SKIFF_TEST_VTEST_H
 #define SKIFF_TEST_VTEST_H
 
+#include <errno.h>
+#include <liburing.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,25 @@
 #include "virtq.h"
 
 #define MiB (1ULL << 20)
+
+/*
+ * Device tests start their devices on the io_uring loop: where io_uring is
+ * missing (ENOSYS: QEMU's user-mode emulator, used to run an aarch64
+ * cross build's tests) or disabled (EPERM: kernel.io_uring_disabled) the
+ * whole test is skipped (exit 77) instead of failing on every device.
+ */
+static inline void vtest_need_io_uring(void)
+{
+	struct io_uring ring;
+	int r = io_uring_queue_init(2, &ring, 0);
+
+	if (r == -ENOSYS || r == -EPERM) {
+		printf("SKIP: io_uring unavailable: %s\n", strerror(-r));
+		exit(77);
+	}
+	if (r == 0)
+		io_uring_queue_exit(&ring);
+}
 
 /* One queue's rings at fixed guest addresses, plus a bump allocator for buffers. */
 struct drv {
