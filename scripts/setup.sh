@@ -35,6 +35,7 @@ packages="build-essential meson ninja-build pkg-config libjansson-dev liburing-d
 if [ "$cross" = aarch64 ]; then
     packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       libjansson-dev:arm64 liburing-dev:arm64"
+    [ "${SKIFF_CROSS_RUN:-0}" = 1 ] && packages="$packages qemu-user"
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         [ "${SKIFF_NO_APT:-0}" = 1 ] && { echo "setup: dpkg lacks the arm64 architecture" >&2; exit 1; }
         if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
