@@ -136,6 +136,17 @@ static void on_stop_event(void *opaque, int fd, uint32_t events)
 	evloop_stop(loop);
 }
 
+static void on_panic_timer(void *opaque, int fd, uint32_t events)
+{
+	struct vm *vm = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug("vm: panic timer read: %s", strerror(errno));
+	vm_request_stop(vm, VM_STOP_PANIC);
+}
+
 struct run_ctx {
 	struct vm *vm;
 	struct evloop loop;
@@ -213,6 +224,8 @@ static int run_setup_loop(struct run_ctx *ctx)
 	r = evloop_add(&ctx->loop, vm->stop_efd, EPOLLIN, on_stop_event, &ctx->loop);
 	if (!r)
 		r = evloop_add(&ctx->loop, ctx->sigfd, EPOLLIN, on_signal, ctx);
+	if (!r)
+		r = evloop_add(&ctx->loop, vm->panic_timer_fd, EPOLLIN, on_panic_timer, vm);
 	if (r || !vm->com1_ready || vm->cfg->serial_mode != SERIAL_STDIO)
 		return r;
 	ctx->stdin_is_tty = isatty(STDIN_FILENO);

@@ -78,6 +78,9 @@ struct vm {
 	atomic_bool stopping;
 	enum vm_stop_reason stop_reason;
 	int stop_efd;
+	/* A pvpanic report: the stop that follows is the panic's; the timer ends the grace. */
+	bool panic_reported;
+	int panic_timer_fd;
 
 	/* Console escape (Ctrl-A x) state, main thread only. */
 	bool escape_pending;

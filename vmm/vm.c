@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "acpi.h"
@@ -25,12 +26,44 @@ void vm_request_stop(void *opaque, enum vm_stop_reason reason)
 
 	pthread_mutex_lock(&vm->stop_lock);
 	if (!atomic_load(&vm->stopping)) {
+		/* After a pvpanic report, the reboot or halt that follows is the panic's. */
+		if (vm->panic_reported && reason != VM_STOP_SIGNAL && reason != VM_STOP_ERROR)
+			reason = VM_STOP_PANIC;
 		vm->stop_reason = reason;
 		atomic_store(&vm->stopping, true);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
 	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
 		log_debug("vm: stop eventfd: %s", strerror(errno));
+}
+
+/*
+ * pvpanic: Linux reports the panic from its panic notifiers, before it
+ * flushes the panic message to the consoles. Stopping at once would lose
+ * the one message that says what went wrong, so the guest gets
+ * PANIC_GRACE_MS more to print it; it then reboots or halts (a stop
+ * reported as the panic) or the timer stops it.
+ */
+#define PANIC_GRACE_MS 2000
+
+static void vm_report_panic(void *opaque, enum vm_stop_reason reason)
+{
+	struct vm *vm = opaque;
+	struct itimerspec when = { .it_value = { .tv_sec = PANIC_GRACE_MS / 1000,
+						   .tv_nsec = (PANIC_GRACE_MS % 1000) * 1000000L } };
+	bool first;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	first = !vm->panic_reported;
+	vm->panic_reported = true;
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (!first)
+		return;
+	if (vm->panic_timer_fd < 0 || timerfd_settime(vm->panic_timer_fd, 0, &when, NULL) < 0) {
+		vm_request_stop(vm, reason);
+		return;
+	}
+	log_debug("guest reported a panic; it has %d ms to print it", PANIC_GRACE_MS);
 }
 
 void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
@@ -179,7 +212,7 @@ static int vm_create_devices(struct vm *vm, struct vm_error *err)
 	int r = 0;
 
 	vm->i8042.ctl = ctl;
-	vm->pvpanic.ctl = ctl;
+	vm->pvpanic.ctl = (struct vm_control){ vm_report_panic, vm };
 	vm->pm = (struct acpi_pm){ ctl, X86_ACPI_S5_SLP_TYP, X86_ACPI_RESET_VALUE };
 	cmos_rtc_init(&vm->rtc);
 	vm->rtc_ready = true;
@@ -320,14 +353,15 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	if (!vm)
 		return vm_fail(err, false, "out of memory");
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->serial_file_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->serial_file_fd = vm->panic_timer_fd = -1;
 	vm->mem.memfd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_efd < 0) {
-		(void)vm_fail(err, false, "eventfd: %s", strerror(errno));
+	vm->panic_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->stop_efd < 0 || vm->panic_timer_fd < 0) {
+		(void)vm_fail(err, false, "eventfd/timerfd: %s", strerror(errno));
 		goto fail;
 	}
 	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err))
@@ -393,6 +427,8 @@ void vm_destroy(struct vm *vm)
 	}
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
+	if (vm->panic_timer_fd >= 0)
+		close(vm->panic_timer_fd);
 	pthread_mutex_destroy(&vm->stop_lock);
 	free(vm);
 }
