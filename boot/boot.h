@@ -99,4 +99,40 @@ int boot_load_linux(const struct gmem *gm, const struct boot_images *images,
 /* Write GDT and identity page tables for the 64-bit entry. */
 int boot_setup_x86_tables(const struct gmem *gm) SKIFF_MUST_CHECK;
 
+/*
+ * The arm64 Linux Image boot protocol (Documentation/arch/arm64/booting.rst,
+ * image_arm64.c). The 64-byte header gives text_offset (where in a 2 MiB
+ * aligned region the Image goes) and image_size (what it occupies, bss
+ * included); images from before Linux 3.17 have image_size 0 and
+ * text_offset 0x80000.
+ */
+#define ARM64_IMAGE_MAGIC 0x644d5241u   /* "ARM\x64" */
+#define ARM64_IMAGE_HEADER_SIZE 64
+
+struct arm64_image_info {
+	uint64_t text_offset;
+	uint64_t image_size;   /* memory the kernel uses from its load address; never below the file's length */
+	uint64_t flags;
+};
+
+int arm64_image_parse(const uint8_t *img, size_t len, struct arm64_image_info *ret, char *err,
+		      size_t errlen) SKIFF_MUST_CHECK;
+
+/*
+ * Where the boot images go in RAM [ram_base, ram_base + ram_size): the
+ * kernel at the 2 MiB aligned ram_base + text_offset, the DTB in the last
+ * dtb_max bytes of RAM, the initrd (initrd_len bytes, 0: none) right below
+ * the DTB, page aligned. -ENOSPC with one sentence when they do not fit.
+ */
+struct arm64_boot_plan {
+	uint64_t kernel_gpa;   /* = the entry point */
+	uint64_t kernel_end;
+	uint64_t initrd_gpa;   /* 0 without an initrd */
+	uint64_t dtb_gpa;
+};
+
+int arm64_boot_plan(const struct arm64_image_info *info, uint64_t ram_base, uint64_t ram_size,
+		    uint64_t initrd_len, uint64_t dtb_max, struct arm64_boot_plan *ret, char *err,
+		    size_t errlen) SKIFF_MUST_CHECK;
+
 #endif

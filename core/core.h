@@ -62,6 +62,8 @@ struct gmem {
  * [hole_start, 4 GiB) window is placed above 4 GiB instead.
  */
 int gmem_create(struct gmem *ret, uint64_t ram_size, gpa_t hole_start) SKIFF_MUST_CHECK;
+/* Guest RAM of ram_size bytes in one region from base (arm64: RAM above the devices). */
+int gmem_create_at(struct gmem *ret, uint64_t ram_size, gpa_t base) SKIFF_MUST_CHECK;
 void gmem_destroy(struct gmem *gm);
 /* Host pointer to [gpa, gpa+len) if the whole range lies in one region, else NULL. */
 void *gmem_slice(const struct gmem *gm, gpa_t gpa, uint64_t len);
@@ -171,8 +173,12 @@ struct vm_irq_ops {
 	int (*irqfd_gsi)(void *opaque, unsigned gsi, int *ret_efd);
 	/* One MSI/MSI-X vector: an eventfd plus a KVM MSI route. */
 	int (*msi_create)(void *opaque, int *ret_handle, int *ret_efd);
-	/* New address/data; masked detaches the eventfd (writes stay pending in it). */
-	int (*msi_update)(void *opaque, int handle, uint64_t addr, uint32_t data, bool masked);
+	/*
+	 * New address/data; masked detaches the eventfd (writes stay pending in
+	 * it). devid: the requester ID (bus << 8 | devfn) of the function that
+	 * signals, which an arm64 ITS needs as the DeviceID; x86 ignores it.
+	 */
+	int (*msi_update)(void *opaque, int handle, uint32_t devid, uint64_t addr, uint32_t data, bool masked);
 	void (*msi_destroy)(void *opaque, int handle);
 	/*
 	 * Guest MMIO writes of len bytes at addr (with value datamatch, unless

@@ -22,45 +22,75 @@ static int gmem_add_region(struct gmem *gm, gpa_t gpa, uint64_t size, uint64_t f
 	return 0;
 }
 
+/* The memfd and its mapping; regions are the caller's. */
+static int gmem_alloc(struct gmem *gm, uint64_t ram_size)
+{
+	int r;
+
+	*gm = (struct gmem){ .memfd = -1 };
+	gm->memfd = memfd_create("skiff-guest-ram", MFD_CLOEXEC);
+	if (gm->memfd < 0)
+		return -errno;
+	if (ftruncate(gm->memfd, (off_t)ram_size) < 0) {
+		r = -errno;
+		close(gm->memfd);
+		return r;
+	}
+	gm->host = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, gm->memfd, 0);
+	if (gm->host == MAP_FAILED) {
+		r = -errno;
+		close(gm->memfd);
+		return r;
+	}
+	/* Guest RAM is not worth a core dump and must not leak into a forked child. */
+	(void)madvise(gm->host, ram_size, MADV_DONTDUMP);
+	(void)madvise(gm->host, ram_size, MADV_DONTFORK);
+	gm->size = ram_size;
+	return 0;
+}
+
 int gmem_create(struct gmem *ret, uint64_t ram_size, gpa_t hole_start)
 {
-	struct gmem gm = { .memfd = -1 };
+	struct gmem gm;
 	uint64_t low;
 	int r;
 
 	if (ram_size == 0 || hole_start == 0 || hole_start > GMEM_4G || (ram_size & 0xfff))
 		return -EINVAL;
-	gm.memfd = memfd_create("skiff-guest-ram", MFD_CLOEXEC);
-	if (gm.memfd < 0)
-		return -errno;
-	if (ftruncate(gm.memfd, (off_t)ram_size) < 0) {
-		r = -errno;
-		goto err_close;
-	}
-	gm.host = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, gm.memfd, 0);
-	if (gm.host == MAP_FAILED) {
-		r = -errno;
-		goto err_close;
-	}
-	/* Guest RAM is not worth a core dump and must not leak into a forked child. */
-	(void)madvise(gm.host, ram_size, MADV_DONTDUMP);
-	(void)madvise(gm.host, ram_size, MADV_DONTFORK);
-	gm.size = ram_size;
-
+	r = gmem_alloc(&gm, ram_size);
+	if (r)
+		return r;
 	low = ram_size < hole_start ? ram_size : hole_start;
 	r = gmem_add_region(&gm, 0, low, 0);
 	if (!r && ram_size > low)
 		r = gmem_add_region(&gm, GMEM_4G, ram_size - low, low);
-	if (r)
-		goto err_unmap;
+	if (r) {
+		munmap(gm.host, ram_size);
+		close(gm.memfd);
+		return r;
+	}
 	*ret = gm;
 	return 0;
+}
 
-err_unmap:
-	munmap(gm.host, ram_size);
-err_close:
-	close(gm.memfd);
-	return r;
+int gmem_create_at(struct gmem *ret, uint64_t ram_size, gpa_t base)
+{
+	struct gmem gm;
+	int r;
+
+	if (ram_size == 0 || (ram_size & 0xfff) || (base & 0xfff) || base + ram_size < base)
+		return -EINVAL;
+	r = gmem_alloc(&gm, ram_size);
+	if (r)
+		return r;
+	r = gmem_add_region(&gm, base, ram_size, 0);
+	if (r) {
+		munmap(gm.host, ram_size);
+		close(gm.memfd);
+		return r;
+	}
+	*ret = gm;
+	return 0;
 }
 
 void gmem_destroy(struct gmem *gm)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Platform devices of the x86 microVM. Each is reached through the
+ * Platform devices of the microVM (the PL011 for arm64, the rest x86). Each is reached through the
  * bus_device_ops it exports (offsets relative to its base) and talks back
  * to the VM only through struct irq_line and struct vm_control.
  * All register writes come from the guest and are treated as hostile.
@@ -32,6 +32,28 @@ void serial8250_destroy(struct serial8250 *s);
 /* Queue bytes for the guest to read; returns how many were accepted. */
 size_t serial8250_push_input(struct serial8250 *s, const uint8_t *buf, size_t len);
 extern const struct bus_device_ops serial8250_ops;
+
+/* ---- ARM PL011 UART (arm64 console, ttyAMA0) ------------------------------ */
+#define PL011_RX_BUF 4096
+#define PL011_MMIO_SIZE 0x1000
+
+struct pl011 {
+	pthread_mutex_t lock;     /* vCPU threads (registers) vs. main loop (input) */
+	int out_fd;               /* transmitted bytes go here; -1 discards */
+	struct irq_line irq;      /* level: high while RIS & IMSC */
+	uint8_t rx[PL011_RX_BUF];
+	unsigned rx_head, rx_count;
+	uint32_t ris_tx;          /* the TX bit of RIS (RX bits follow the buffer) */
+	uint32_t imsc, cr, lcr_h, ibrd, fbrd, ifls, dmacr, ilpr;
+	bool irq_high;
+	bool rx_dropped_warned;
+};
+
+void pl011_init(struct pl011 *u, int out_fd, struct irq_line irq);
+void pl011_destroy(struct pl011 *u);
+/* Queue bytes for the guest to read; returns how many were accepted. */
+size_t pl011_push_input(struct pl011 *u, const uint8_t *buf, size_t len);
+extern const struct bus_device_ops pl011_ops;
 
 /* ---- i8042: only the reset line (command 0xfe) ---------------------------- */
 struct i8042 {

@@ -47,7 +47,7 @@ static void vector_update(struct pci_func *f, unsigned v, bool force)
 	if (!force && masked == vec->masked)
 		return;
 	uint64_t addr = entry_get(m, v, 0) | (uint64_t)entry_get(m, v, 4) << 32;
-	int r = m->irq->msi_update(m->irq->opaque, vec->handle, addr, entry_get(m, v, 8), masked);
+	int r = m->irq->msi_update(m->irq->opaque, vec->handle, (uint32_t)f->bus << 8 | f->devfn, addr, entry_get(m, v, 8), masked);
 	if (r) {
 		log_warn("%s: MSI-X vector %u: %s", f->name, v, strerror(-r));
 		return;

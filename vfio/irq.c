@@ -182,7 +182,7 @@ static int msi_sync(struct vfio_pci *vp, unsigned n)
 				return r;
 			}
 		}
-		r = vp->irq->msi_update(vp->irq->opaque, m->handle[v], addr, data | v, mask >> v & 1);
+		r = vp->irq->msi_update(vp->irq->opaque, m->handle[v], (uint32_t)vp->func.bus << 8 | vp->func.devfn, addr, data | v, mask >> v & 1);
 		if (r)
 			return r;
 	}

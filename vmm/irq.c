@@ -5,10 +5,12 @@
  * devices' INTx), MSI routes with irqfds, ioeventfds.
  *
  * KVM_SET_GSI_ROUTING replaces the whole table, so skiff keeps the table
- * itself: the in-kernel irqchip's default routes for GSIs 0-23 (PIC and
- * IOAPIC pins, as kvm_setup_default_irq_routing makes them), then one MSI
- * route per vector from GSI 24 up. MSI-X table writes arrive on any vCPU
- * thread, hence the lock.
+ * itself: the in-kernel irqchip's default routes (on x86 GSIs 0-23, PIC
+ * and IOAPIC pins, as kvm_setup_default_irq_routing makes them; on arm64
+ * one per SPI, GSI n = SPI n, as the vGIC's default table has them), then
+ * one MSI route per vector above those. On arm64 the MSI routes carry the
+ * requester ID as the ITS DeviceID (KVM_MSI_VALID_DEVID). MSI-X table
+ * writes arrive on any vCPU thread, hence the lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,38 +23,62 @@
 
 #define IOAPIC_PINS 24
 #define PIC_PINS 16
+/* KVM's x86 irqchip numbers (KVM_IRQCHIP_*), which only x86's uAPI header defines. */
+#define IRQCHIP_PIC_MASTER 0
+#define IRQCHIP_PIC_SLAVE 1
+#define IRQCHIP_IOAPIC 2
+
+static unsigned irq_pin_routes(const struct vm_irq *vi, struct kvm_irq_routing_entry *e)
+{
+	unsigned nr = 0;
+
+	if (vi->chip == VM_IRQCHIP_GICV3) {
+		for (unsigned gsi = 0; gsi < vi->nr_pins; gsi++)
+			e[nr++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { 0, gsi },
+			};
+		return nr;
+	}
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi < PIC_PINS) {
+			e[nr++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { gsi < 8 ? IRQCHIP_PIC_MASTER : IRQCHIP_PIC_SLAVE, gsi % 8 },
+			};
+		}
+		e[nr++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { IRQCHIP_IOAPIC, gsi },
+		};
+	}
+	return nr;
+}
 
 static int irq_push_routes(struct vm_irq *vi)
 {
-	size_t n = PIC_PINS * 2 + (IOAPIC_PINS - PIC_PINS) + VM_IRQ_MAX_MSI;
+	size_t n = PIC_PINS * 2 + (IOAPIC_PINS - PIC_PINS) + vi->nr_pins + VM_IRQ_MAX_MSI;
 	struct kvm_irq_routing *rt = calloc(1, sizeof(*rt) + n * sizeof(rt->entries[0]));
-	unsigned nr = 0;
+	unsigned nr;
 	int r;
 
 	if (!rt)
 		return -ENOMEM;
-	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
-		if (gsi < PIC_PINS) {
-			rt->entries[nr++] = (struct kvm_irq_routing_entry){
-				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, gsi % 8 },
-			};
-		}
-		rt->entries[nr++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi },
-		};
-	}
+	nr = irq_pin_routes(vi, rt->entries);
 	for (unsigned i = 0; i < VM_IRQ_MAX_MSI; i++) {
 		const struct vm_msi_vector *v = &vi->msi[i];
 
 		if (!v->used || !v->routed)
 			continue;
-		rt->entries[nr++] = (struct kvm_irq_routing_entry){
-			.gsi = VM_IRQ_MSI_GSI_BASE + i, .type = KVM_IRQ_ROUTING_MSI,
+		rt->entries[nr] = (struct kvm_irq_routing_entry){
+			.gsi = vi->msi_gsi_base + i, .type = KVM_IRQ_ROUTING_MSI,
 			.u.msi = { .address_lo = (uint32_t)v->addr, .address_hi = (uint32_t)(v->addr >> 32),
 				   .data = v->data },
 		};
+		if (vi->chip == VM_IRQCHIP_GICV3) {
+			rt->entries[nr].flags = KVM_MSI_VALID_DEVID;
+			rt->entries[nr].u.msi.devid = v->devid;
+		}
+		nr++;
 	}
 	rt->nr = nr;
 	r = kvm_set_gsi_routing(vi->vm_fd, rt);
@@ -65,7 +91,7 @@ static int irq_irqfd_gsi(void *opaque, unsigned gsi, int *ret_efd)
 	struct vm_irq *vi = opaque;
 	int efd, r;
 
-	if (gsi >= IOAPIC_PINS)
+	if (gsi >= vi->nr_pins)
 		return -EINVAL;
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
@@ -90,7 +116,7 @@ static int irq_irqfd_resample(void *opaque, unsigned gsi, int *ret_efd, int *ret
 	struct vm_irq *vi = opaque;
 	int efd, rfd, r;
 
-	if (gsi >= IOAPIC_PINS)
+	if (gsi >= vi->nr_pins)
 		return -EINVAL;
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
@@ -157,11 +183,11 @@ static struct vm_msi_vector *irq_msi_get(struct vm_irq *vi, int handle)
 	return &vi->msi[handle];
 }
 
-static int irq_msi_update(void *opaque, int handle, uint64_t addr, uint32_t data, bool masked)
+static int irq_msi_update(void *opaque, int handle, uint32_t devid, uint64_t addr, uint32_t data, bool masked)
 {
 	struct vm_irq *vi = opaque;
 	struct vm_msi_vector *v;
-	unsigned gsi = VM_IRQ_MSI_GSI_BASE + (unsigned)handle;
+	unsigned gsi = vi->msi_gsi_base + (unsigned)handle;
 	int r = 0;
 
 	pthread_mutex_lock(&vi->lock);
@@ -170,7 +196,8 @@ static int irq_msi_update(void *opaque, int handle, uint64_t addr, uint32_t data
 		r = -EINVAL;
 		goto out;
 	}
-	if (!v->routed || v->addr != addr || v->data != data) {
+	if (!v->routed || v->addr != addr || v->data != data || v->devid != devid) {
+		v->devid = devid;
 		v->addr = addr;
 		v->data = data;
 		v->routed = true;
@@ -198,11 +225,11 @@ static void irq_msi_destroy(void *opaque, int handle)
 	v = irq_msi_get(vi, handle);
 	if (v) {
 		if (v->attached)
-			kvm_irqfd(vi->vm_fd, v->efd, VM_IRQ_MSI_GSI_BASE + (unsigned)handle, true);
+			kvm_irqfd(vi->vm_fd, v->efd, vi->msi_gsi_base + (unsigned)handle, true);
 		close(v->efd);
 		memset(v, 0, sizeof(*v));
 		if (irq_push_routes(vi))
-			log_warn("irq: dropping the MSI route for GSI %u failed", VM_IRQ_MSI_GSI_BASE + (unsigned)handle);
+			log_warn("irq: dropping the MSI route for GSI %u failed", vi->msi_gsi_base + (unsigned)handle);
 	}
 	pthread_mutex_unlock(&vi->lock);
 }
@@ -214,11 +241,14 @@ static int irq_ioeventfd(void *opaque, uint64_t addr, unsigned len, int64_t data
 	return kvm_ioeventfd(vi->vm_fd, addr, len, datamatch, efd, !assign);
 }
 
-void vm_irq_init(struct vm_irq *vi, int vm_fd)
+void vm_irq_init(struct vm_irq *vi, int vm_fd, enum vm_irqchip chip, unsigned nr_spis)
 {
 	memset(vi, 0, sizeof(*vi));
 	pthread_mutex_init(&vi->lock, NULL);
 	vi->vm_fd = vm_fd;
+	vi->chip = chip;
+	vi->nr_pins = chip == VM_IRQCHIP_GICV3 ? nr_spis : IOAPIC_PINS;
+	vi->msi_gsi_base = vi->nr_pins;
 	vi->ops = (struct vm_irq_ops){
 		.irqfd_gsi = irq_irqfd_gsi,
 		.msi_create = irq_msi_create,

@@ -5,9 +5,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kvm-priv.h"
 #include "kvm.h"
 
-static int xioctl(int fd, unsigned long req, const void *arg)
+int kvm_ioctl(int fd, unsigned long req, const void *arg)
 {
 	int r;
 
@@ -39,33 +40,12 @@ int kvm_open(int *ret_fd)
 
 int kvm_check_extension(int kvm_fd, long cap)
 {
-	return xioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)cap);
+	return kvm_ioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)cap);
 }
 
 int kvm_vcpu_mmap_size(int kvm_fd)
 {
-	return xioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
-}
-
-int kvm_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **ret)
-{
-	for (unsigned nent = 128; nent <= 4096; nent *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
-		int r;
-
-		if (!c)
-			return -ENOMEM;
-		c->nent = nent;
-		r = xioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
-		if (r >= 0) {
-			*ret = c;
-			return 0;
-		}
-		free(c);
-		if (r != -E2BIG)
-			return r;
-	}
-	return -E2BIG;
+	return kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
 }
 
 int kvm_create_vm(int kvm_fd, int *ret_fd)
@@ -73,26 +53,9 @@ int kvm_create_vm(int kvm_fd, int *ret_fd)
 	return xioctl_fd(kvm_fd, KVM_CREATE_VM, 0, ret_fd);
 }
 
-int kvm_set_tss_addr(int vm_fd, uint64_t addr)
-{
-	return xioctl(vm_fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)addr);
-}
-
-int kvm_set_identity_map_addr(int vm_fd, uint64_t addr)
-{
-	return xioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr);
-}
-
 int kvm_create_irqchip(int vm_fd)
 {
-	return xioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL);
-}
-
-int kvm_create_pit2(int vm_fd)
-{
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-
-	return xioctl(vm_fd, KVM_CREATE_PIT2, &pit);
+	return kvm_ioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL);
 }
 
 int kvm_set_user_memory_region(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
@@ -104,21 +67,21 @@ int kvm_set_user_memory_region(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t 
 		.userspace_addr = (uintptr_t)host,
 	};
 
-	return xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+	return kvm_ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
 }
 
 int kvm_irq_line(int vm_fd, uint32_t gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 
-	return xioctl(vm_fd, KVM_IRQ_LINE, &irq);
+	return kvm_ioctl(vm_fd, KVM_IRQ_LINE, &irq);
 }
 
 int kvm_signal_msi(int vm_fd, uint64_t addr, uint32_t data)
 {
 	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
 
-	return xioctl(vm_fd, KVM_SIGNAL_MSI, &msi);
+	return kvm_ioctl(vm_fd, KVM_SIGNAL_MSI, &msi);
 }
 
 int kvm_create_vcpu(int vm_fd, unsigned long id, int *ret_fd)
@@ -128,72 +91,12 @@ int kvm_create_vcpu(int vm_fd, unsigned long id, int *ret_fd)
 
 int kvm_run(int vcpu_fd)
 {
-	return xioctl(vcpu_fd, KVM_RUN, NULL);
-}
-
-int kvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
-{
-	return xioctl(vcpu_fd, KVM_SET_CPUID2, cpuid);
-}
-
-int kvm_get_regs(int vcpu_fd, struct kvm_regs *regs)
-{
-	return xioctl(vcpu_fd, KVM_GET_REGS, regs);
-}
-
-int kvm_set_regs(int vcpu_fd, const struct kvm_regs *regs)
-{
-	return xioctl(vcpu_fd, KVM_SET_REGS, regs);
-}
-
-int kvm_get_sregs(int vcpu_fd, struct kvm_sregs *sregs)
-{
-	return xioctl(vcpu_fd, KVM_GET_SREGS, sregs);
-}
-
-int kvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs)
-{
-	return xioctl(vcpu_fd, KVM_SET_SREGS, sregs);
-}
-
-int kvm_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu)
-{
-	return xioctl(vcpu_fd, KVM_SET_FPU, fpu);
-}
-
-int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
-{
-	return xioctl(vcpu_fd, KVM_SET_MSRS, msrs);
-}
-
-int kvm_get_msrs(int vcpu_fd, struct kvm_msrs *msrs)
-{
-	return xioctl(vcpu_fd, KVM_GET_MSRS, msrs);
-}
-
-int kvm_vcpu_tsc_khz(int vcpu_fd)
-{
-	return xioctl(vcpu_fd, KVM_GET_TSC_KHZ, NULL);
-}
-
-int kvm_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic)
-{
-	return xioctl(vcpu_fd, KVM_GET_LAPIC, lapic);
-}
-
-int kvm_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic)
-{
-	return xioctl(vcpu_fd, KVM_SET_LAPIC, lapic);
-}
-
-int kvm_get_xcrs(int vcpu_fd, struct kvm_xcrs *xcrs)
-{
-	return xioctl(vcpu_fd, KVM_GET_XCRS, xcrs);
+	return kvm_ioctl(vcpu_fd, KVM_RUN, NULL);
 }
 
 int kvm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing *routing)
 {
-	return xioctl(vm_fd, KVM_SET_GSI_ROUTING, routing);
+	return kvm_ioctl(vm_fd, KVM_SET_GSI_ROUTING, routing);
 }
 
 int kvm_irqfd(int vm_fd, int efd, uint32_t gsi, bool deassign)
@@ -204,7 +107,7 @@ int kvm_irqfd(int vm_fd, int efd, uint32_t gsi, bool deassign)
 		.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0,
 	};
 
-	return xioctl(vm_fd, KVM_IRQFD, &irqfd);
+	return kvm_ioctl(vm_fd, KVM_IRQFD, &irqfd);
 }
 
 int kvm_irqfd_resample(int vm_fd, int efd, int resample_efd, uint32_t gsi, bool deassign)
@@ -216,7 +119,7 @@ int kvm_irqfd_resample(int vm_fd, int efd, int resample_efd, uint32_t gsi, bool 
 		.resamplefd = deassign ? 0 : (uint32_t)resample_efd,
 	};
 
-	return xioctl(vm_fd, KVM_IRQFD, &irqfd);
+	return kvm_ioctl(vm_fd, KVM_IRQFD, &irqfd);
 }
 
 int kvm_ioeventfd(int vm_fd, uint64_t addr, uint32_t len, int64_t datamatch, int efd, bool deassign)
@@ -230,5 +133,5 @@ int kvm_ioeventfd(int vm_fd, uint64_t addr, uint32_t len, int64_t datamatch, int
 			 (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
 	};
 
-	return xioctl(vm_fd, KVM_IOEVENTFD, &io);
+	return kvm_ioctl(vm_fd, KVM_IOEVENTFD, &io);
 }

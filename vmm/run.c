@@ -203,8 +203,7 @@ static void on_stdin(void *opaque, int fd, uint32_t events)
 		}
 		out[nout++] = buf[i];
 	}
-	if (vm->com1_ready)
-		serial8250_push_input(&vm->com1, out, nout);
+	vm_console_input(vm, out, nout);
 }
 
 static int run_setup_loop(struct run_ctx *ctx)
@@ -224,9 +223,9 @@ static int run_setup_loop(struct run_ctx *ctx)
 	r = evloop_add(&ctx->loop, vm->stop_efd, EPOLLIN, on_stop_event, &ctx->loop);
 	if (!r)
 		r = evloop_add(&ctx->loop, ctx->sigfd, EPOLLIN, on_signal, ctx);
-	if (!r)
+	if (!r && vm->panic_timer_fd >= 0)
 		r = evloop_add(&ctx->loop, vm->panic_timer_fd, EPOLLIN, on_panic_timer, vm);
-	if (r || !vm->com1_ready || vm->cfg->serial_mode != SERIAL_STDIO)
+	if (r || !vm_console_input(vm, NULL, 0) || vm->cfg->serial_mode != SERIAL_STDIO)
 		return r;
 	ctx->stdin_is_tty = isatty(STDIN_FILENO);
 	r = evloop_add(&ctx->loop, STDIN_FILENO, EPOLLIN, on_stdin, ctx);

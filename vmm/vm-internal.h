@@ -11,7 +11,8 @@
 #include "irq.h"
 #include "pci.h"
 #include "virtio.h"
-#include "vmm-priv.h"
+#include "kvm.h"
+#include "vm.h"
 
 struct vcpu {
 	struct vm *vm;
@@ -91,15 +92,36 @@ struct vm {
 	(snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__), (err)->is_config = (cfgerr), -1)
 
 void vm_request_stop(void *opaque, enum vm_stop_reason reason);
-/* irq_line callback: KVM_IRQ_LINE on the in-kernel irqchip. */
+
+/*
+ * The per-architecture side of the VM (vm.c on x86_64, vm_arm64.c on
+ * aarch64): vm_create, vm_destroy, vm_dump_acpi and these.
+ */
+/* irq_line callback: KVM_IRQ_LINE on the in-kernel irqchip (an IOAPIC pin, or an SPI number on arm64). */
 void vm_set_irq_level(void *opaque, unsigned gsi, bool high);
+/* Console input from the main loop (stdin) for the UART (len 0: only ask); false if the VM has none. */
+bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+/* What vm_virtio.c places where on this architecture. */
+struct vm_arch_io {
+	enum vm_irqchip irqchip;
+	unsigned nr_spis;                   /* GICv3 only */
+	int (*root_cfg)(struct pci_root_cfg *ret, unsigned nr_buses, struct irq_line intx);
+	uint64_t mmio_base, mmio_stride;    /* virtio-mmio slots (pci=off) */
+	const unsigned *mmio_gsis;
+	unsigned nr_mmio_gsis;
+	bool has_ged;                       /* the ACPI GED (x86) */
+	uint64_t ged_addr;
+	unsigned ged_gsi;
+};
+extern const struct vm_arch_io vm_arch_io;
 
 /* vm_virtio.c */
-struct acpi_x86_params;
 bool boot_args_have(const char *args, const char *token);
-int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err);
-char *vm_build_cmdline(const struct vm *vm, const char *boot_args);
-int vm_acpi_io_params(struct vm *vm, struct acpi_x86_params *p);
+/* Root buses the config's devices name (at least 1). */
+unsigned vm_nr_root_buses(const struct skiff_config *cfg);
+/* The PCIe root complex (at least min_buses root buses) or virtio-mmio with pci=off, and the virtio devices. */
+int vm_create_io(struct vm *vm, const char *boot_args, unsigned min_buses, struct vm_error *err);
+char *vm_build_cmdline(const struct skiff_config *cfg, const char *boot_args);
 void vm_destroy_io(struct vm *vm);
 
 /* vm_vfio.c: the config's vfio devices, after vm_create_io; torn down before vm_destroy_io. */

@@ -15,6 +15,7 @@
 #include "acpi.h"
 #include "layout.h"
 #include "vm-internal.h"
+#include "vmm-priv.h"
 
 #define DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1"
 
@@ -66,6 +67,20 @@ static void vm_report_panic(void *opaque, enum vm_stop_reason reason)
 	log_debug("guest reported a panic; it has %d ms to print it", PANIC_GRACE_MS);
 }
 
+static const unsigned x86_virtio_mmio_gsis[] = X86_VIRTIO_MMIO_GSIS;
+
+const struct vm_arch_io vm_arch_io = {
+	.irqchip = VM_IRQCHIP_X86,
+	.root_cfg = pci_root_cfg_x86,
+	.mmio_base = X86_VIRTIO_MMIO_BASE,
+	.mmio_stride = X86_VIRTIO_MMIO_STRIDE,
+	.mmio_gsis = x86_virtio_mmio_gsis,
+	.nr_mmio_gsis = ARRAY_SIZE(x86_virtio_mmio_gsis),
+	.has_ged = true,
+	.ged_addr = X86_GED_ADDR,
+	.ged_gsi = X86_GED_GSI,
+};
+
 void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
 {
 	struct vm *vm = opaque;
@@ -73,6 +88,15 @@ void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
 
 	if (r)
 		log_warn("vm: raising GSI %u: %s", gsi, strerror(-r));
+}
+
+bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
+{
+	if (!vm->com1_ready)
+		return false;
+	if (len)
+		serial8250_push_input(&vm->com1, buf, len);
+	return true;
 }
 
 /* Map a whole file read-only; empty files are an error the caller names. */
@@ -236,6 +260,46 @@ static int vm_create_devices(struct vm *vm, struct vm_error *err)
 	return r ? -1 : 0;
 }
 
+/* Fill the PCI and GED parts of the ACPI params; hosts is VM-owned storage. */
+static int vm_acpi_io_params(struct vm *vm, struct acpi_x86_params *p)
+{
+	unsigned n = vm->pci ? pci_root_nr_buses(vm->pci) : 0;
+
+	p->ged_addr = X86_GED_ADDR;
+	p->ged_gsi = X86_GED_GSI;
+	for (unsigned i = 0; i < vm->nr_mmio; i++)
+		vm->acpi_mmio[i] = (struct acpi_virtio_mmio){
+			(uint32_t)(X86_VIRTIO_MMIO_BASE + i * X86_VIRTIO_MMIO_STRIDE), VIRTIO_MMIO_SIZE, vm->mmio_gsi[i],
+		};
+	p->nr_virtio_mmio = vm->nr_mmio;
+	p->virtio_mmio = vm->acpi_mmio;
+	if (!n)
+		return 0;
+	vm->acpi_hosts = calloc(n, sizeof(*vm->acpi_hosts));
+	if (!vm->acpi_hosts)
+		return -ENOMEM;
+	for (unsigned k = 0; k < n; k++) {
+		struct acpi_pci_host *h = &vm->acpi_hosts[k];
+		struct pci_root_bus_info bi;
+		int r = pci_root_bus_info(vm->pci, k, &bi);
+
+		if (r)
+			return r;
+		*h = (struct acpi_pci_host){
+			.bus_start = bi.bus_start, .bus_end = bi.bus_end, .ecam_base = bi.ecam_base,
+			.mmio32_base = bi.mmio32_base, .mmio32_size = bi.mmio32_size,
+			.mmio64_base = bi.mmio64_base, .mmio64_size = bi.mmio64_size,
+			.io_base = bi.io_base, .io_size = bi.io_size,
+		};
+		for (unsigned d = 0; d < ACPI_PCI_SLOTS; d++)
+			for (unsigned pin = 0; pin < 4; pin++)
+				h->prt_gsi[d][pin] = pci_root_intx_gsi(vm->pci, d, pin);
+	}
+	p->nr_pci_hosts = n;
+	p->pci_hosts = vm->acpi_hosts;
+	return 0;
+}
+
 static int vm_build_acpi(struct vm *vm, uint64_t *ret_rsdp, struct vm_error *err)
 {
 	struct acpi_x86_params p = {
@@ -367,10 +431,10 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err))
 		goto fail;
 	boot_args = cfg->boot_args ? cfg->boot_args : DEFAULT_BOOT_ARGS;
-	if (vm_place_vfio(vm, err) || vm_create_io(vm, boot_args, err) || vm_create_vfio(vm, err) ||
+	if (vm_place_vfio(vm, err) || vm_create_io(vm, boot_args, vm_vfio_nr_buses(vm), err) || vm_create_vfio(vm, err) ||
 	    vm_create_viommu(vm, err))
 		goto fail;
-	vm->cmdline = vm_build_cmdline(vm, boot_args);
+	vm->cmdline = vm_build_cmdline(cfg, boot_args);
 	if (!vm->cmdline) {
 		(void)vm_fail(err, false, "out of memory");
 		goto fail;

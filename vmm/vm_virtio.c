@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "acpi.h"
-#include "layout.h"
 #include "vm-internal.h"
 
 bool boot_args_have(const char *args, const char *token)
@@ -27,7 +26,7 @@ bool boot_args_have(const char *args, const char *token)
 	return false;
 }
 
-static unsigned vm_nr_root_buses(const struct skiff_config *cfg)
+unsigned vm_nr_root_buses(const struct skiff_config *cfg)
 {
 	unsigned n = 1;
 
@@ -46,7 +45,7 @@ static unsigned vm_nr_root_buses(const struct skiff_config *cfg)
 static int vm_attach_virtio(struct vm *vm, struct virtio_device *vdev, const char *name, int root_bus,
 			    int slot, const char *cfg_path, struct vm_error *err)
 {
-	static const unsigned mmio_gsis[] = X86_VIRTIO_MMIO_GSIS;
+	const struct vm_arch_io *a = &vm_arch_io;
 	struct vm_virtio_dev *d;
 	int r;
 
@@ -75,14 +74,14 @@ static int vm_attach_virtio(struct vm *vm, struct virtio_device *vdev, const cha
 	if (root_bus > 0 || slot >= 0)
 		return vm_fail(err, true, "%s: %s.%s: the guest runs with pci=off, so there are no PCIe root buses",
 			       vm->cfg->source, cfg_path, root_bus > 0 ? "root_bus" : "slot");
-	if (vm->nr_mmio == ARRAY_SIZE(mmio_gsis))
-		return vm_fail(err, true, "%s: %s: at most %zu virtio-mmio devices with pci=off", vm->cfg->source,
-			       cfg_path, ARRAY_SIZE(mmio_gsis));
+	if (vm->nr_mmio == a->nr_mmio_gsis || vm->nr_mmio == VM_MAX_MMIO)
+		return vm_fail(err, true, "%s: %s: at most %u virtio-mmio devices with pci=off", vm->cfg->source,
+			       cfg_path, vm->nr_mmio);
 	{
-		uint64_t base = X86_VIRTIO_MMIO_BASE + vm->nr_mmio * X86_VIRTIO_MMIO_STRIDE;
+		uint64_t base = a->mmio_base + vm->nr_mmio * a->mmio_stride;
 
-		vm->mmio_gsi[vm->nr_mmio] = mmio_gsis[vm->nr_mmio];
-		r = virtio_mmio_create(vdev, base, mmio_gsis[vm->nr_mmio], &vm->irq.ops, &d->mmio);
+		vm->mmio_gsi[vm->nr_mmio] = a->mmio_gsis[vm->nr_mmio];
+		r = virtio_mmio_create(vdev, base, a->mmio_gsis[vm->nr_mmio], &vm->irq.ops, &d->mmio);
 		if (!r)
 			r = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, d->mmio, name);
 	}
@@ -199,26 +198,28 @@ static int vm_register_pci_windows(struct vm *vm, struct vm_error *err)
 	return 0;
 }
 
-int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err)
+int vm_create_io(struct vm *vm, const char *boot_args, unsigned min_buses, struct vm_error *err)
 {
+	const struct vm_arch_io *a = &vm_arch_io;
 	struct irq_line intx = { vm_set_irq_level, vm, 0 };
 	int r;
 
-	vm_irq_init(&vm->irq, vm->vm_fd);
+	vm_irq_init(&vm->irq, vm->vm_fd, a->irqchip, a->nr_spis);
 	vm->irq_ready = true;
-	ged_init(&vm->ged, (struct irq_line){ vm_set_irq_level, vm, X86_GED_GSI });
-	vm->ged_ready = true;
-	r = bus_register(&vm->mmio, X86_GED_ADDR, ACPI_GED_REG_SIZE, &ged_ops, &vm->ged, "ged");
-	if (r)
-		return vm_fail(err, false, "GED: %s", strerror(-r));
+	if (a->has_ged) {
+		ged_init(&vm->ged, (struct irq_line){ vm_set_irq_level, vm, a->ged_gsi });
+		vm->ged_ready = true;
+		r = bus_register(&vm->mmio, a->ged_addr, ACPI_GED_REG_SIZE, &ged_ops, &vm->ged, "ged");
+		if (r)
+			return vm_fail(err, false, "GED: %s", strerror(-r));
+	}
 	if (!boot_args_have(boot_args, "pci=off")) {
 		struct pci_root_cfg rc;
-
 		unsigned n = vm_nr_root_buses(vm->cfg);
 
-		if (vm_vfio_nr_buses(vm) > n)
-			n = vm_vfio_nr_buses(vm);
-		r = pci_root_cfg_x86(&rc, n, intx);
+		if (min_buses > n)
+			n = min_buses;
+		r = a->root_cfg(&rc, n, intx);
 		if (!r)
 			r = pci_root_create(&rc, &vm->pci);
 		if (r)
@@ -233,9 +234,8 @@ int vm_create_io(struct vm *vm, const char *boot_args, struct vm_error *err)
 }
 
 /* The command line the guest gets: the config's, plus root= for the root drive. */
-char *vm_build_cmdline(const struct vm *vm, const char *boot_args)
+char *vm_build_cmdline(const struct skiff_config *cfg, const char *boot_args)
 {
-	const struct skiff_config *cfg = vm->cfg;
 	size_t cap = strlen(boot_args) + 128;
 	char *s = malloc(cap);
 	size_t n;
@@ -255,46 +255,6 @@ char *vm_build_cmdline(const struct vm *vm, const char *boot_args)
 		n += (size_t)snprintf(s + n, cap - n, d->is_read_only ? " ro" : " rw");
 	}
 	return s;
-}
-
-/* Fill the PCI and GED parts of the ACPI params; hosts is VM-owned storage. */
-int vm_acpi_io_params(struct vm *vm, struct acpi_x86_params *p)
-{
-	unsigned n = vm->pci ? pci_root_nr_buses(vm->pci) : 0;
-
-	p->ged_addr = X86_GED_ADDR;
-	p->ged_gsi = X86_GED_GSI;
-	for (unsigned i = 0; i < vm->nr_mmio; i++)
-		vm->acpi_mmio[i] = (struct acpi_virtio_mmio){
-			(uint32_t)(X86_VIRTIO_MMIO_BASE + i * X86_VIRTIO_MMIO_STRIDE), VIRTIO_MMIO_SIZE, vm->mmio_gsi[i],
-		};
-	p->nr_virtio_mmio = vm->nr_mmio;
-	p->virtio_mmio = vm->acpi_mmio;
-	if (!n)
-		return 0;
-	vm->acpi_hosts = calloc(n, sizeof(*vm->acpi_hosts));
-	if (!vm->acpi_hosts)
-		return -ENOMEM;
-	for (unsigned k = 0; k < n; k++) {
-		struct acpi_pci_host *h = &vm->acpi_hosts[k];
-		struct pci_root_bus_info bi;
-		int r = pci_root_bus_info(vm->pci, k, &bi);
-
-		if (r)
-			return r;
-		*h = (struct acpi_pci_host){
-			.bus_start = bi.bus_start, .bus_end = bi.bus_end, .ecam_base = bi.ecam_base,
-			.mmio32_base = bi.mmio32_base, .mmio32_size = bi.mmio32_size,
-			.mmio64_base = bi.mmio64_base, .mmio64_size = bi.mmio64_size,
-			.io_base = bi.io_base, .io_size = bi.io_size,
-		};
-		for (unsigned d = 0; d < ACPI_PCI_SLOTS; d++)
-			for (unsigned pin = 0; pin < 4; pin++)
-				h->prt_gsi[d][pin] = pci_root_intx_gsi(vm->pci, d, pin);
-	}
-	p->nr_pci_hosts = n;
-	p->pci_hosts = vm->acpi_hosts;
-	return 0;
 }
 
 /* After the vCPUs have stopped: devices drain and sync their I/O here. */

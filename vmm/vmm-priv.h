@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "kvm.h"
+#include "kvm_x86.h"
 #include "vm.h"
 
 /* cpuid.c */

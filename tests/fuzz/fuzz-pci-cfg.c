@@ -53,11 +53,11 @@ static int f_msi_create(void *o, int *h, int *efd)
 	return -ENOSPC;
 }
 
-static int f_msi_update(void *o, int h, uint64_t addr, uint32_t data, bool masked)
+static int f_msi_update(void *o, int h, uint32_t devid, uint64_t addr, uint32_t data, bool masked)
 {
 	struct fake *f = o;
 
-	(void)addr, (void)data, (void)masked;
+	(void)devid, (void)addr, (void)data, (void)masked;
 	check(h >= 0 && h < MAX_MSI && f->used[h]);
 	return 0;
 }

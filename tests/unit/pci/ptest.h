@@ -25,7 +25,7 @@ struct fake_irq {
 	int efd[FAKE_MAX];
 	bool used[FAKE_MAX];
 	unsigned nr_updates;
-	struct { int handle; uint64_t addr; uint32_t data; bool masked; } last;
+	struct { int handle; uint32_t devid; uint64_t addr; uint32_t data; bool masked; } last;
 	struct { uint64_t addr; unsigned len; int efd; bool on; } ioev[FAKE_MAX];
 	unsigned nr_ioev_calls;
 	unsigned gsi_high[32];
@@ -54,7 +54,7 @@ static inline int fake_msi_create(void *opaque, int *ret_handle, int *ret_efd)
 	return -ENOSPC;
 }
 
-static inline int fake_msi_update(void *opaque, int handle, uint64_t addr, uint32_t data, bool masked)
+static inline int fake_msi_update(void *opaque, int handle, uint32_t devid, uint64_t addr, uint32_t data, bool masked)
 {
 	struct fake_irq *fi = opaque;
 
@@ -62,6 +62,7 @@ static inline int fake_msi_update(void *opaque, int handle, uint64_t addr, uint3
 		return -EINVAL;
 	fi->nr_updates++;
 	fi->last.handle = handle;
+	fi->last.devid = devid;
 	fi->last.addr = addr;
 	fi->last.data = data;
 	fi->last.masked = masked;

@@ -18,6 +18,7 @@ static void test_msix(void)
 	uint32_t v;
 
 	pci_func_init(&f, &t_params, NULL, NULL);
+	f.bus = 0x21, f.devfn = 0x18;  /* as pci_root_add_func would place it: the ITS DeviceID */
 	CHECK(!pci_func_add_bar(&f, 0, PCI_BAR_MEM32, 0x4000, false));
 	CHECK(pci_msix_init(&f, &irq, 4, 1, 0x1000, 0x2000) == -EINVAL);   /* no BAR 1 */
 	CHECK(pci_msix_init(&f, &irq, 4, 0, 0x1000, 0x1020) == -EINVAL);   /* overlap */
@@ -46,6 +47,7 @@ static void test_msix(void)
 	CHECK_EQ(fi.last.handle, f.msix.vec[3].handle);
 	CHECK_EQ(fi.last.addr, 0xfee01000);
 	CHECK_EQ(fi.last.data, 0x4041);
+	CHECK_EQ(fi.last.devid, 0x2118);
 	CHECK(fi.last.masked); /* MSI-X still disabled */
 	pci_func_bar_read(&f, 0, 0x1000 + 3 * 16 + 12, &v, 4);
 	CHECK_EQ(v, 0);
