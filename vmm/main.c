@@ -19,7 +19,7 @@ enum {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: skiff --config FILE.json [--log-level LEVEL] [--check-config | --dump-acpi DIR]\n"
+	fputs("Usage: skiff --config FILE.json [--log-level LEVEL] [--check-config | --dump-acpi DIR | --dump-dtb FILE]\n"
 	      "       skiff plan --config FILE.json [--json]\n"
 	      "       skiff --help | --version\n"
 	      "\n"
@@ -29,6 +29,7 @@ static void usage(FILE *out)
 	      "  -l, --log-level LEVEL error, warn, info (default) or debug\n"
 	      "      --check-config    only parse and check the config, then exit\n"
 	      "      --dump-acpi DIR   build the VM, write the ACPI tables it would get to DIR/<SIG>.dat, exit\n"
+	      "      --dump-dtb FILE   aarch64: write the device tree the VM would get to FILE (no KVM needed), exit\n"
 	      "  -h, --help            show this help\n"
 	      "  -V, --version         show the version\n"
 	      "\n"
@@ -126,6 +127,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "dump-acpi", required_argument, NULL, 'A' },
+		{ "dump-dtb", required_argument, NULL, 'D' },
 		{ 0 },
 	};
 	const char *config_path = NULL;
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
 	char msg[CONFIG_ERR_MAX];
 	enum log_level level = LOG_INFO;
 	bool check_only = false;
-	const char *dump_acpi_dir = NULL;
+	const char *dump_acpi_dir = NULL, *dump_dtb_path = NULL;
 	int c, status;
 
 	if (argc > 1 && !strcmp(argv[1], "plan"))
@@ -157,6 +159,9 @@ int main(int argc, char **argv)
 			break;
 		case 'A':
 			dump_acpi_dir = optarg;
+			break;
+		case 'D':
+			dump_dtb_path = optarg;
 			break;
 		case 'V':
 			printf("skiff %s\n", SKIFF_VERSION);
@@ -185,6 +190,15 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", config_path);
 		config_free(&cfg);
 		return 0;
+	}
+	if (dump_dtb_path) {
+		struct vm_error err = { 0 };
+
+		status = vm_dump_dtb(&cfg, dump_dtb_path, &err) ? (err.is_config ? EXIT_USAGE : EXIT_VMM_FAILURE) : 0;
+		if (status)
+			fprintf(stderr, "skiff: %s\n", err.msg);
+		config_free(&cfg);
+		return status;
 	}
 	if (dump_acpi_dir) {
 		status = dump_acpi(&cfg, dump_acpi_dir);

@@ -292,7 +292,7 @@ int vm_run(struct vm *vm, enum vm_stop_reason *ret_reason)
 		return r;
 	r = run_setup_loop(&ctx);
 	if (!r)
-		r = vm_viommu_start(vm);
+		r = vm_arch_start(vm);
 	if (!r)
 		r = vm_start_vcpus(vm);
 	if (!r)
@@ -300,7 +300,7 @@ int vm_run(struct vm *vm, enum vm_stop_reason *ret_reason)
 	if (r)
 		vm_request_stop(vm, VM_STOP_ERROR);
 	vm_stop_vcpus(vm);
-	vm_viommu_stop(vm);
+	vm_arch_stop(vm);
 	evloop_destroy(&ctx.loop);
 	if (ctx.sigfd >= 0)
 		close(ctx.sigfd);

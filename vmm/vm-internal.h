@@ -51,6 +51,12 @@ struct vm {
 	char *cmdline;             /* what the guest kernel gets */
 	struct acpi_layout acpi;   /* the tables, in guest memory at X86_ACPI_TABLES_ADDR */
 
+	/* aarch64 (vm_arm64.c): the vGIC and its ITS, the PL011, the boot vCPU's entry. */
+	int gic_fd, its_fd;
+	struct pl011 uart;
+	bool uart_ready;
+	uint64_t entry_pc, dtb_gpa;
+
 	struct serial8250 com1;
 	bool com1_ready;
 	int serial_file_fd;
@@ -66,6 +72,7 @@ struct vm {
 	struct ged ged;
 	bool ged_ready;
 	struct pci_root *pci;      /* NULL with pci=off */
+	struct pci_root_cfg pci_cfg;  /* what pci was made from */
 	struct acpi_pci_host *acpi_hosts;
 	unsigned nr_virtio, nr_mmio;
 	unsigned mmio_gsi[VM_MAX_MMIO];
@@ -91,7 +98,11 @@ struct vm {
 #define vm_fail(err, cfgerr, ...) \
 	(snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__), (err)->is_config = (cfgerr), -1)
 
+/* vm_common.c */
 void vm_request_stop(void *opaque, enum vm_stop_reason reason);
+/* Map a whole file read-only: -ENODATA if it is empty, -EISDIR for a directory. */
+int vm_map_file(const char *path, struct mapped_file *ret);
+void vm_unmap_file(struct mapped_file *f);
 
 /*
  * The per-architecture side of the VM (vm.c on x86_64, vm_arm64.c on
@@ -101,6 +112,9 @@ void vm_request_stop(void *opaque, enum vm_stop_reason reason);
 void vm_set_irq_level(void *opaque, unsigned gsi, bool high);
 /* Console input from the main loop (stdin) for the UART (len 0: only ask); false if the VM has none. */
 bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+/* Just before the vCPUs start / after they stopped (x86: the vVT-d engine). */
+int vm_arch_start(struct vm *vm);
+void vm_arch_stop(struct vm *vm);
 /* What vm_virtio.c places where on this architecture. */
 struct vm_arch_io {
 	enum vm_irqchip irqchip;

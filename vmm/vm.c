@@ -19,25 +19,6 @@
 
 #define DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1"
 
-
-void vm_request_stop(void *opaque, enum vm_stop_reason reason)
-{
-	struct vm *vm = opaque;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&vm->stop_lock);
-	if (!atomic_load(&vm->stopping)) {
-		/* After a pvpanic report, the reboot or halt that follows is the panic's. */
-		if (vm->panic_reported && reason != VM_STOP_SIGNAL && reason != VM_STOP_ERROR)
-			reason = VM_STOP_PANIC;
-		vm->stop_reason = reason;
-		atomic_store(&vm->stopping, true);
-	}
-	pthread_mutex_unlock(&vm->stop_lock);
-	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
-		log_debug("vm: stop eventfd: %s", strerror(errno));
-}
-
 /*
  * pvpanic: Linux reports the panic from its panic notifiers, before it
  * flushes the panic message to the consoles. Stopping at once would lose
@@ -90,6 +71,16 @@ void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
 		log_warn("vm: raising GSI %u: %s", gsi, strerror(-r));
 }
 
+int vm_arch_start(struct vm *vm)
+{
+	return vm_viommu_start(vm);
+}
+
+void vm_arch_stop(struct vm *vm)
+{
+	vm_viommu_stop(vm);
+}
+
 bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	if (!vm->com1_ready)
@@ -97,37 +88,6 @@ bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 	if (len)
 		serial8250_push_input(&vm->com1, buf, len);
 	return true;
-}
-
-/* Map a whole file read-only; empty files are an error the caller names. */
-static int map_file(const char *path, struct mapped_file *ret)
-{
-	struct stat st;
-	void *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		int r = S_ISDIR(st.st_mode) ? -EISDIR : st.st_size == 0 ? -ENODATA : -errno;
-
-		close(fd);
-		return r;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	ret->data = p;
-	ret->len = (size_t)st.st_size;
-	return 0;
-}
-
-static void unmap_file(struct mapped_file *f)
-{
-	if (f->data)
-		munmap((void *)f->data, f->len);
-	f->data = NULL;
 }
 
 /*
@@ -341,12 +301,12 @@ static int vm_load_images(struct vm *vm, struct vm_error *err)
 	char msg[BOOT_ERR_MAX];
 	int r;
 
-	r = map_file(cfg->kernel_image_path, &vm->kernel);
+	r = vm_map_file(cfg->kernel_image_path, &vm->kernel);
 	if (r)
 		return vm_fail(err, true, "%s: boot-source.kernel_image_path: %s: %s", cfg->source,
 			       cfg->kernel_image_path, r == -ENODATA ? "file is empty" : strerror(-r));
 	if (cfg->initrd_path) {
-		r = map_file(cfg->initrd_path, &vm->initrd);
+		r = vm_map_file(cfg->initrd_path, &vm->initrd);
 		if (r)
 			return vm_fail(err, true, "%s: boot-source.initrd_path: %s: %s", cfg->source,
 				       cfg->initrd_path, r == -ENODATA ? "file is empty" : strerror(-r));
@@ -363,8 +323,8 @@ static int vm_load_images(struct vm *vm, struct vm_error *err)
 	if (r)
 		return vm_fail(err, true, "%s: %s", cfg->kernel_image_path, msg);
 	/* The guest has its own copy now. */
-	unmap_file(&vm->kernel);
-	unmap_file(&vm->initrd);
+	vm_unmap_file(&vm->kernel);
+	vm_unmap_file(&vm->initrd);
 	return 0;
 }
 
@@ -448,6 +408,12 @@ fail:
 	return -1;
 }
 
+int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_error *err)
+{
+	(void)cfg, (void)path;
+	return vm_fail(err, true, "--dump-dtb: x86_64 guests are described by ACPI tables, not a device tree (see --dump-acpi)");
+}
+
 int vm_dump_acpi(const struct vm *vm, const char *dir)
 {
 	const uint8_t *buf = gmem_slice(&vm->mem, X86_ACPI_TABLES_ADDR, X86_ACPI_TABLES_SIZE);
@@ -472,8 +438,8 @@ void vm_destroy(struct vm *vm)
 	vm_destroy_io(vm);
 	vm_destroy_viommu(vm);
 	free(vm->cmdline);
-	unmap_file(&vm->kernel);
-	unmap_file(&vm->initrd);
+	vm_unmap_file(&vm->kernel);
+	vm_unmap_file(&vm->initrd);
 	if (vm->com1_ready)
 		serial8250_destroy(&vm->com1);
 	if (vm->rtc_ready)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The x86_64 KVM virtual machine: guest RAM, the in-kernel irqchip, the
- * platform devices, the boot vCPU state, and the threads that run it.
+ * The KVM virtual machine (x86_64 or aarch64): guest RAM, the in-kernel
+ * irqchip, the platform devices, the boot vCPU state, and the threads that
+ * run it.
  */
 #ifndef SKIFF_VM_H
 #define SKIFF_VM_H
@@ -25,6 +26,11 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 /* Run until the guest or a signal stops it. */
 int vm_run(struct vm *vm, enum vm_stop_reason *ret_reason);
 void vm_destroy(struct vm *vm);
+/*
+ * `--dump-dtb FILE`: the device tree an aarch64 VM of cfg gets, built
+ * without KVM; on x86_64 a usage error (x86 guests get ACPI tables).
+ */
+int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_error *err);
 /* Write the guest's ACPI tables to DIR/<SIG>.dat (the VM need not run). */
 int vm_dump_acpi(const struct vm *vm, const char *dir);
 /* `skiff plan ARGS` (argv[0] = "plan"): exit status 0, 1 host failure, 2 usage/config/no iommufd. */

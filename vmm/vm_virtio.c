@@ -222,6 +222,7 @@ int vm_create_io(struct vm *vm, const char *boot_args, unsigned min_buses, struc
 		r = a->root_cfg(&rc, n, intx);
 		if (!r)
 			r = pci_root_create(&rc, &vm->pci);
+		vm->pci_cfg = rc;
 		if (r)
 			return vm_fail(err, false, "creating the PCIe root complex: %s", strerror(-r));
 	} else if (vm->cfg->nr_drives || vm->cfg->nr_net || vm->cfg->vsock.enabled || vm->cfg->entropy ||

@@ -1,0 +1,39 @@
+#!/bin/sh
+# dump-dtb-check.sh SKIFF KERNEL: `skiff --dump-dtb` for a config with an
+# initrd and drives on two root buses must exit 0, and dtc must decompile
+# the DTB without a diagnostic and find what the config asked for.
+# Skips (77) when dtc is not installed.
+set -u
+skiff=${1:?usage: dump-dtb-check.sh SKIFF KERNEL}
+kernel=${2:?}
+command -v dtc >/dev/null || { echo "dtc not installed (device-tree-compiler): skipped"; exit 77; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+printf 'initrd' > "$tmp/initrd"
+: > "$tmp/disk"
+cat > "$tmp/vm.json" <<JSON
+{ "boot-source": { "kernel_image_path": "$kernel", "initrd_path": "$tmp/initrd",
+                   "boot_args": "console=ttyAMA0 panic=-1" },
+  "machine-config": { "vcpu_count": 2, "mem_size_mib": 256 },
+  "drives": [ { "drive_id": "rootfs", "path_on_host": "$tmp/disk", "is_root_device": true, "is_read_only": true },
+              { "drive_id": "d1", "path_on_host": "$tmp/disk", "is_root_device": false, "is_read_only": true,
+                "root_bus": 1 } ] }
+JSON
+# shellcheck disable=SC2086 # the wrapper is a command
+${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/vm.json" --dump-dtb "$tmp/vm.dtb" || { echo "FAIL: skiff --dump-dtb"; exit 1; }
+dtc -I dtb -O dts -o "$tmp/vm.dts" "$tmp/vm.dtb" 2>"$tmp/err" || { echo "FAIL: dtc"; cat "$tmp/err"; exit 1; }
+[ -s "$tmp/err" ] && { echo "FAIL: dtc diagnostics:"; cat "$tmp/err"; exit 1; }
+failed=0
+want() { grep -q "$1" "$tmp/vm.dts" || { echo "FAIL: no '$1' in the DTS"; failed=1; }; }
+want 'bootargs = "console=ttyAMA0 panic=-1 root=/dev/vda ro"'
+want 'cpu@1 {'
+want 'linux,initrd-end'
+[ "$(grep -c 'pci-host-ecam-generic' "$tmp/vm.dts")" = 2 ] || { echo "FAIL: not 2 host bridges"; failed=1; }
+# x86-style misuse is refused: a vfio device on aarch64.
+sed 's/"drives"/"vfio": [ { "id": "x", "bdf": "0000:00:01.0" } ], "drives"/' "$tmp/vm.json" > "$tmp/bad.json"
+${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/bad.json" --dump-dtb "$tmp/bad.dtb" 2>"$tmp/bad.err"
+rc=$?
+{ [ "$rc" = 2 ] && grep -q 'vfio: assigned devices are not supported on aarch64' "$tmp/bad.err"; } ||
+    { echo "FAIL: a vfio config: exit $rc, want 2 and a sentence:"; cat "$tmp/bad.err"; failed=1; }
+[ "$failed" = 0 ] && echo "ok: $(wc -c <"$tmp/vm.dtb") bytes"
+exit $failed

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The aarch64 VM's device tree for a config (vmm/dt_vm.c), decoded with
+ * libfdt: the CPUs, RAM and command line the config asks for, a PCIe host
+ * bridge per root bus its drives name, the initrd where the VM puts it.
+ */
+#include <errno.h>
+#include <libfdt.h>
+#include <string.h>
+
+#include "check.h"
+#include "layout.h"
+#include "vm-internal.h"
+#include "vm_arm64.h"
+
+static char buf[AARCH64_FDT_MAX_SIZE];
+
+static int load(const char *json, struct skiff_config *cfg)
+{
+	char msg[CONFIG_ERR_MAX];
+	int r = config_load_buffer("test.json", json, strlen(json), cfg, msg, sizeof(msg));
+
+	if (r)
+		fprintf(stderr, "config: %s\n", msg);
+	return r;
+}
+
+static unsigned count_compatible(const char *compat)
+{
+	unsigned n = 0;
+
+	for (int off = fdt_node_offset_by_compatible(buf, -1, compat); off >= 0;
+	     off = fdt_node_offset_by_compatible(buf, off, compat))
+		n++;
+	return n;
+}
+
+static void test_config(void)
+{
+	static const char json[] =
+		"{ \"boot-source\": { \"kernel_image_path\": \"k\", \"boot_args\": \"console=ttyAMA0\" },"
+		"  \"machine-config\": { \"vcpu_count\": 3, \"mem_size_mib\": 512 },"
+		"  \"drives\": [ { \"drive_id\": \"root\", \"path_on_host\": \"a\", \"is_root_device\": true,"
+		"                  \"is_read_only\": false },"
+		"                { \"drive_id\": \"d1\", \"path_on_host\": \"b\", \"is_root_device\": false,"
+		"                  \"is_read_only\": true, \"root_bus\": 2 } ] }";
+	struct skiff_config cfg;
+	struct pci_root_cfg rc;
+	char msg[256], *cmdline;
+	const char *boot_args;
+	size_t len;
+	int off, plen;
+	const fdt32_t *cells;
+
+	if (!check_ok(load(json, &cfg) == 0))
+		return;
+	boot_args = cfg.boot_args;
+	CHECK_EQ(arm64_nr_root_buses(&cfg, boot_args), 3);
+	CHECK_EQ(arm64_nr_root_buses(&cfg, "pci=off console=ttyAMA0"), 0);
+	CHECK(!pci_root_cfg_aarch64(&rc, 3, (struct irq_line){ 0 }));
+	cmdline = vm_build_cmdline(&cfg, boot_args);
+	CHECK(!arm64_dt_for_config(&cfg, cmdline, &rc, AARCH64_RAM_BASE + (200u << 20), 0x1234, buf, sizeof(buf),
+				   &len, msg, sizeof(msg)));
+	CHECK(fdt_check_header(buf) == 0 && fdt_totalsize(buf) == len);
+
+	off = fdt_path_offset(buf, "/chosen");
+	CHECK(off >= 0);
+	CHECK(!strcmp(fdt_getprop(buf, off, "bootargs", NULL), "console=ttyAMA0 root=/dev/vda rw"));
+	cells = fdt_getprop(buf, off, "linux,initrd-start", &plen);
+	CHECK(cells && plen == 8 && fdt32_to_cpu(cells[1]) == AARCH64_RAM_BASE + (200u << 20));
+	cells = fdt_getprop(buf, off, "linux,initrd-end", &plen);
+	CHECK(cells && plen == 8 && fdt32_to_cpu(cells[1]) == AARCH64_RAM_BASE + (200u << 20) + 0x1234);
+
+	off = fdt_path_offset(buf, "/memory@40000000");
+	cells = off >= 0 ? fdt_getprop(buf, off, "reg", &plen) : NULL;
+	CHECK(cells && plen == 16 && fdt32_to_cpu(cells[3]) == 512u << 20);
+	CHECK_EQ(count_compatible("arm,arm-v8"), 3);
+	CHECK_EQ(count_compatible("pci-host-ecam-generic"), 3);
+	CHECK_EQ(count_compatible("arm,gic-v3-its"), 1);
+	CHECK_EQ(count_compatible("arm,pl011"), 1);
+	/* Each bridge's bus-range is the VM's root bus. */
+	off = fdt_node_offset_by_compatible(buf, -1, "pci-host-ecam-generic");
+	for (unsigned i = 0; i < 3 && off >= 0; i++) {
+		cells = fdt_getprop(buf, off, "bus-range", &plen);
+		CHECK(cells && plen == 8 && fdt32_to_cpu(cells[0]) == rc.buses[i].bus_start &&
+		      fdt32_to_cpu(cells[1]) == rc.buses[i].bus_end);
+		off = fdt_node_offset_by_compatible(buf, off, "pci-host-ecam-generic");
+	}
+
+	/* pci=off: no bridges, no initrd. */
+	CHECK(!arm64_dt_for_config(&cfg, cmdline, NULL, 0, 0, buf, sizeof(buf), &len, msg, sizeof(msg)));
+	CHECK_EQ(count_compatible("pci-host-ecam-generic"), 0);
+	CHECK(fdt_getprop(buf, fdt_path_offset(buf, "/chosen"), "linux,initrd-start", NULL) == NULL);
+
+	/* Too many vCPUs for the redistributor space: a sentence naming the key. */
+	cfg.vcpu_count = AARCH64_MAX_VCPUS + 1;
+	CHECK(arm64_dt_for_config(&cfg, cmdline, NULL, 0, 0, buf, sizeof(buf), &len, msg, sizeof(msg)) == -EINVAL);
+	CHECK(strstr(msg, "vcpu_count"));
+	free(cmdline);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	test_config();
+	return check_summary("arm64-dt-vm");
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The aarch64 VM's device tree from its config and the guest-physical map
+ * (arch/aarch64/layout.h). No KVM here: `skiff --dump-dtb` and the VM
+ * build the same bytes from the same inputs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dt.h"
+#include "layout.h"
+#include "vm-internal.h"
+#include "vm_arm64.h"
+
+unsigned arm64_nr_root_buses(const struct skiff_config *cfg, const char *boot_args)
+{
+	return boot_args_have(boot_args, "pci=off") ? 0 : vm_nr_root_buses(cfg);
+}
+
+static void dt_fixed_params(struct dt_params *p, unsigned nr_cpus, uint64_t ram_size)
+{
+	memset(p, 0, sizeof(*p));
+	p->ram = (struct dt_range){ AARCH64_RAM_BASE, ram_size };
+	p->nr_cpus = nr_cpus;
+	p->gic_dist = (struct dt_range){ AARCH64_GIC_DIST_BASE, AARCH64_GIC_DIST_SIZE };
+	p->gic_redist = (struct dt_range){ AARCH64_GIC_REDIST_BASE, nr_cpus * AARCH64_GIC_REDIST_STRIDE };
+	p->gic_its = (struct dt_range){ AARCH64_GIC_ITS_BASE, AARCH64_GIC_ITS_SIZE };
+	p->gic_maint_ppi = AARCH64_GIC_MAINT_PPI;
+	p->timer_ppis[0] = AARCH64_TIMER_S_EL1_PPI;
+	p->timer_ppis[1] = AARCH64_TIMER_NS_EL1_PPI;
+	p->timer_ppis[2] = AARCH64_TIMER_VIRT_PPI;
+	p->timer_ppis[3] = AARCH64_TIMER_NS_EL2_PPI;
+	p->uart = (struct dt_range){ AARCH64_PL011_BASE, AARCH64_PL011_SIZE };
+	p->uart_spi = AARCH64_PL011_SPI;
+	p->uart_clock_hz = AARCH64_PL011_CLOCK_HZ;
+	p->pci_intx_spi_base = AARCH64_PCI_INTX_SPI_BASE;
+}
+
+int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
+			uint64_t initrd_gpa, uint64_t initrd_len, void *buf, size_t size, size_t *len,
+			char *msg, size_t msglen)
+{
+	struct dt_params p;
+	int r;
+
+	if (cfg->vcpu_count == 0 || cfg->vcpu_count > AARCH64_MAX_VCPUS) {
+		snprintf(msg, msglen, "%s: machine-config.vcpu_count: 1 to %d on aarch64, got %u", cfg->source,
+			 AARCH64_MAX_VCPUS, cfg->vcpu_count);
+		return -EINVAL;
+	}
+	dt_fixed_params(&p, cfg->vcpu_count, cfg->mem_size_mib << 20);
+	p.bootargs = cmdline;
+	p.initrd = (struct dt_range){ initrd_gpa, initrd_len };
+	if (rc && rc->nr_buses > DT_MAX_PCI_HOSTS) {
+		snprintf(msg, msglen, "%s: at most %d PCIe root buses on aarch64, got %u", cfg->source,
+			 DT_MAX_PCI_HOSTS, rc->nr_buses);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; rc && i < rc->nr_buses; i++) {
+		const struct pci_root_bus_cfg *b = &rc->buses[i];
+
+		p.pci[i] = (struct dt_pci_host){
+			.ecam_base = rc->ecam_base, .bus_start = b->bus_start, .bus_end = b->bus_end,
+			.mmio32 = { b->mmio32_base, b->mmio32_size }, .mmio64 = { b->mmio64_base, b->mmio64_size },
+			.viommu = -1,
+		};
+	}
+	p.nr_pci_hosts = rc ? rc->nr_buses : 0;
+	r = dt_build(&p, buf, size, len);
+	if (r)
+		snprintf(msg, msglen, "building the device tree: %s", r == -ENOSPC ? "it exceeds 2 MiB" : strerror(-r));
+	return r;
+}

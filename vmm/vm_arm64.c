@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Building the aarch64 VM: KVM objects, guest RAM at the layout's base,
+ * the in-kernel GICv3 and its ITS, the PL011, PCIe and virtio (shared
+ * vm_virtio.c), the Image with its DTB and initrd, and the vCPUs.
+ *
+ * Order, as KVM wants it: vCPUs are created and KVM_ARM_VCPU_INIT'ed
+ * before the vGIC is initialised (KVM_DEV_ARM_VGIC_CTRL_INIT sizes the
+ * redistributors from the vCPUs that exist), the ITS after the vGIC.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kvm_arm64.h"
+#include "layout.h"
+#include "vm-internal.h"
+#include "vm_arm64.h"
+
+const struct vm_arch_io vm_arch_io = {
+	.irqchip = VM_IRQCHIP_GICV3,
+	.nr_spis = AARCH64_GIC_NR_IRQS - 32,
+	.root_cfg = pci_root_cfg_aarch64,
+	/* virtio-mmio is not in the device tree yet: with pci=off there are no virtio devices. */
+	.nr_mmio_gsis = 0,
+};
+
+/* gsi is an SPI number; KVM_IRQ_LINE takes the type and the INTID. */
+void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
+{
+	struct vm *vm = opaque;
+	uint32_t irq = (uint32_t)KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | (32 + gsi);
+	int r = kvm_irq_line(vm->vm_fd, irq, high);
+
+	if (r)
+		log_warn("vm: raising SPI %u: %s", gsi, strerror(-r));
+}
+
+/* No vIOMMU on aarch64 yet: nothing runs beside the vCPUs. */
+int vm_arch_start(struct vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
+void vm_arch_stop(struct vm *vm)
+{
+	(void)vm;
+}
+
+bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
+{
+	if (!vm->uart_ready)
+		return false;
+	if (len)
+		pl011_push_input(&vm->uart, buf, len);
+	return true;
+}
+
+/* What the aarch64 VM does not do yet, refused up front with the config path. */
+static int vm_check_supported(const struct skiff_config *cfg, struct vm_error *err)
+{
+	if (cfg->nr_vfio)
+		return vm_fail(err, true, "%s: vfio: assigned devices are not supported on aarch64 yet", cfg->source);
+	if (cfg->vcpu_count > AARCH64_MAX_VCPUS)
+		return vm_fail(err, true, "%s: machine-config.vcpu_count: at most %d on aarch64, got %u", cfg->source,
+			       AARCH64_MAX_VCPUS, cfg->vcpu_count);
+	if ((cfg->mem_size_mib << 20) > AARCH64_RAM_MAX_SIZE)
+		return vm_fail(err, true, "%s: machine-config.mem_size_mib: at most %llu on aarch64, got %llu",
+			       cfg->source, (unsigned long long)(AARCH64_RAM_MAX_SIZE >> 20),
+			       (unsigned long long)cfg->mem_size_mib);
+	return 0;
+}
+
+static int vm_create_kvm(struct vm *vm, struct vm_error *err)
+{
+	int r = kvm_open(&vm->kvm_fd);
+
+	if (r == -ENOENT)
+		return vm_fail(err, false, "/dev/kvm does not exist: this host has no KVM");
+	if (r == -EACCES)
+		return vm_fail(err, false, "/dev/kvm: permission denied (run as root or join the kvm group)");
+	if (r)
+		return vm_fail(err, false, "/dev/kvm: %s", strerror(-r));
+	if (kvm_check_extension(vm->kvm_fd, KVM_CAP_ARM_PSCI_0_2) <= 0 ||
+	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IRQ_ROUTING) <= 0 ||
+	    kvm_check_extension(vm->kvm_fd, KVM_CAP_MSI_DEVID) <= 0 ||
+	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+		return vm_fail(err, false, "KVM on this host lacks PSCI 0.2, IRQ routing, MSI device IDs or immediate exit");
+	r = kvm_create_vm(vm->kvm_fd, &vm->vm_fd);
+	if (r)
+		return vm_fail(err, false, "cannot create a KVM VM: %s", strerror(-r));
+	r = kvm_vcpu_mmap_size(vm->kvm_fd);
+	if (r <= 0)
+		return vm_fail(err, false, "KVM: vCPU mmap size: %s", strerror(-r));
+	vm->run_size = (size_t)r;
+	return 0;
+}
+
+static int vm_create_memory(struct vm *vm, struct vm_error *err)
+{
+	int r = gmem_create_at(&vm->mem, vm->cfg->mem_size_mib << 20, AARCH64_RAM_BASE);
+
+	if (r)
+		return vm_fail(err, false, "cannot allocate %llu MiB of guest memory: %s",
+			       (unsigned long long)vm->cfg->mem_size_mib, strerror(-r));
+	r = kvm_set_user_memory_region(vm->vm_fd, 0, AARCH64_RAM_BASE, vm->mem.size, vm->mem.host);
+	if (r)
+		return vm_fail(err, false, "KVM: adding guest memory at %#llx: %s",
+			       (unsigned long long)AARCH64_RAM_BASE, strerror(-r));
+	return 0;
+}
+
+static int vm_create_uart(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	int out = STDOUT_FILENO, r;
+
+	if (cfg->serial_mode == SERIAL_FILE) {
+		vm->serial_file_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (vm->serial_file_fd < 0)
+			return vm_fail(err, true, "%s: serial.path: cannot open %s: %s", cfg->source,
+				       cfg->serial_path, strerror(errno));
+		out = vm->serial_file_fd;
+	}
+	/* The PL011 is always there (the DTB names it); with serial off or a virtio console it discards. */
+	if (cfg->serial_mode == SERIAL_OFF || cfg->console_device != CONSOLE_COM1)
+		out = -1;
+	pl011_init(&vm->uart, out, (struct irq_line){ vm_set_irq_level, vm, AARCH64_PL011_SPI });
+	vm->uart_ready = true;
+	r = bus_register(&vm->mmio, AARCH64_PL011_BASE, AARCH64_PL011_SIZE, &pl011_ops, &vm->uart, "pl011");
+	return r ? vm_fail(err, false, "PL011 at %#llx: %s", (unsigned long long)AARCH64_PL011_BASE, strerror(-r)) : 0;
+}
+
+static int vm_load_images(struct vm *vm, struct vm_error *err)
+{
+	const struct skiff_config *cfg = vm->cfg;
+	struct arm64_image_info info;
+	struct arm64_boot_plan plan;
+	char msg[BOOT_ERR_MAX];
+	size_t dtb_len;
+	void *dtb;
+	int r;
+
+	r = vm_map_file(cfg->kernel_image_path, &vm->kernel);
+	if (r)
+		return vm_fail(err, true, "%s: boot-source.kernel_image_path: %s: %s", cfg->source,
+			       cfg->kernel_image_path, r == -ENODATA ? "file is empty" : strerror(-r));
+	if (cfg->initrd_path) {
+		r = vm_map_file(cfg->initrd_path, &vm->initrd);
+		if (r)
+			return vm_fail(err, true, "%s: boot-source.initrd_path: %s: %s", cfg->source,
+				       cfg->initrd_path, r == -ENODATA ? "file is empty" : strerror(-r));
+	}
+	if (arm64_image_parse(vm->kernel.data, vm->kernel.len, &info, msg, sizeof(msg)) ||
+	    arm64_boot_plan(&info, AARCH64_RAM_BASE, vm->mem.size, vm->initrd.len, AARCH64_FDT_MAX_SIZE, &plan, msg,
+			    sizeof(msg)))
+		return vm_fail(err, true, "%s: %s", cfg->kernel_image_path, msg);
+	if (gmem_write(&vm->mem, plan.kernel_gpa, vm->kernel.data, vm->kernel.len) ||
+	    (vm->initrd.len && gmem_write(&vm->mem, plan.initrd_gpa, vm->initrd.data, vm->initrd.len)))
+		return vm_fail(err, false, "copying the kernel and initrd into guest memory failed");
+	dtb = gmem_slice(&vm->mem, plan.dtb_gpa, AARCH64_FDT_MAX_SIZE);
+	if (!dtb)
+		return vm_fail(err, false, "guest memory too small for the device tree");
+	r = arm64_dt_for_config(cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, plan.initrd_gpa, vm->initrd.len,
+				dtb, AARCH64_FDT_MAX_SIZE, &dtb_len, err->msg, sizeof(err->msg));
+	if (r)
+		return err->is_config = r == -EINVAL, -1;
+	vm->entry_pc = plan.kernel_gpa;
+	vm->dtb_gpa = plan.dtb_gpa;
+	/* The guest has its own copy now. */
+	vm_unmap_file(&vm->kernel);
+	vm_unmap_file(&vm->initrd);
+	return 0;
+}
+
+static int vm_create_vcpus(struct vm *vm, struct vm_error *err)
+{
+	unsigned n = vm->cfg->vcpu_count;
+	int max = kvm_check_extension(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+
+	if (max > 0 && n > (unsigned)max)
+		return vm_fail(err, true, "%s: machine-config.vcpu_count: this host's KVM allows at most %d vCPUs, got %u",
+			       vm->cfg->source, max, n);
+	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return vm_fail(err, false, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		const char *step = "create";
+		int r;
+
+		v->vm = vm;
+		v->index = i;
+		v->fd = -1;
+		r = kvm_create_vcpu(vm->vm_fd, i, &v->fd);
+		if (!r) {
+			v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+			if (v->run == MAP_FAILED) {
+				v->run = NULL;
+				r = -errno;
+			}
+		}
+		vm->nr_vcpus = i + 1;
+		if (!r)
+			r = arm64_vcpu_init(vm->vm_fd, v->fd, i, &step);
+		/* Secondaries stay powered off until the guest's PSCI CPU_ON, which KVM handles. */
+		if (!r && i == 0) {
+			step = "set the boot registers";
+			r = arm64_vcpu_set_boot_state(v->fd, vm->entry_pc, vm->dtb_gpa);
+		}
+		if (r)
+			return vm_fail(err, false, "vCPU %u: %s: %s", i, step, strerror(-r));
+	}
+	return 0;
+}
+
+/* The vGIC (distributor, redistributors) and the ITS, after the vCPUs. */
+static int vm_create_gic(struct vm *vm, struct vm_error *err)
+{
+	uint64_t dist = AARCH64_GIC_DIST_BASE, redist = AARCH64_GIC_REDIST_BASE, its = AARCH64_GIC_ITS_BASE;
+	uint32_t nr_irqs = AARCH64_GIC_NR_IRQS;
+	const char *step = "create the vGICv3";
+	int r = kvm_create_device(vm->vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3, &vm->gic_fd);
+
+	if (!r) {
+		step = "set the vGICv3's addresses";
+		r = kvm_device_set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+	}
+	if (!r)
+		r = kvm_device_set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	if (!r) {
+		step = "set the vGICv3's interrupt count";
+		r = kvm_device_set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs);
+	}
+	if (!r) {
+		step = "initialise the vGICv3";
+		r = kvm_device_set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	}
+	if (!r) {
+		step = "create the ITS";
+		r = kvm_create_device(vm->vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS, &vm->its_fd);
+	}
+	if (!r)
+		r = kvm_device_set_attr(vm->its_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &its);
+	if (!r) {
+		step = "initialise the ITS";
+		r = kvm_device_set_attr(vm->its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	}
+	return r ? vm_fail(err, false, "KVM: cannot %s: %s", step, strerror(-r)) : 0;
+}
+
+int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *err)
+{
+	struct vm *vm;
+	const char *boot_args = cfg->boot_args ? cfg->boot_args : ARM64_DEFAULT_BOOT_ARGS;
+
+	if (vm_check_supported(cfg, err))
+		return -1;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return vm_fail(err, false, "out of memory");
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->serial_file_fd = vm->gic_fd = vm->its_fd = vm->panic_timer_fd = -1;
+	vm->mem.memfd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0) {
+		(void)vm_fail(err, false, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_uart(vm, err) ||
+	    vm_create_io(vm, boot_args, 0, err))
+		goto fail;
+	vm->cmdline = vm_build_cmdline(cfg, boot_args);
+	if (!vm->cmdline) {
+		(void)vm_fail(err, false, "out of memory");
+		goto fail;
+	}
+	if (vm_load_images(vm, err) || vm_create_vcpus(vm, err) || vm_create_gic(vm, err))
+		goto fail;
+	*ret = vm;
+	return 0;
+fail:
+	vm_destroy(vm);
+	return -1;
+}
+
+int vm_dump_acpi(const struct vm *vm, const char *dir)
+{
+	(void)vm, (void)dir;
+	return -EOPNOTSUPP;  /* aarch64 guests get a device tree; ACPI for them is not built yet */
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+	vm_destroy_io(vm);
+	free(vm->cmdline);
+	vm_unmap_file(&vm->kernel);
+	vm_unmap_file(&vm->initrd);
+	if (vm->uart_ready)
+		pl011_destroy(&vm->uart);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->its_fd >= 0)
+		close(vm->its_fd);
+	if (vm->gic_fd >= 0)
+		close(vm->gic_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	gmem_destroy(&vm->mem);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->serial_file_fd >= 0) {
+		fsync(vm->serial_file_fd);
+		close(vm->serial_file_fd);
+	}
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}
+
+/*
+ * `skiff --dump-dtb FILE`: the DTB the VM would get, without KVM. The
+ * initrd's place comes from the kernel's header and the initrd's size, as
+ * in vm_load_images; the root buses from the same split.
+ */
+int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_error *err)
+{
+	const char *boot_args = cfg->boot_args ? cfg->boot_args : ARM64_DEFAULT_BOOT_ARGS;
+	struct mapped_file kernel = { 0 };
+	struct arm64_image_info info;
+	struct arm64_boot_plan plan;
+	struct pci_root_cfg rc;
+	unsigned nr_buses = arm64_nr_root_buses(cfg, boot_args);
+	uint64_t initrd_len = 0;
+	char msg[BOOT_ERR_MAX], *cmdline = NULL;
+	size_t len;
+	void *buf = NULL;
+	int r, fd;
+	struct stat st;
+
+	if (vm_check_supported(cfg, err))
+		return -1;
+	if (cfg->initrd_path) {
+		if (stat(cfg->initrd_path, &st) < 0)
+			return vm_fail(err, true, "%s: boot-source.initrd_path: %s: %s", cfg->source, cfg->initrd_path,
+				       strerror(errno));
+		initrd_len = (uint64_t)st.st_size;
+	}
+	r = vm_map_file(cfg->kernel_image_path, &kernel);
+	if (r)
+		return vm_fail(err, true, "%s: boot-source.kernel_image_path: %s: %s", cfg->source,
+			       cfg->kernel_image_path, r == -ENODATA ? "file is empty" : strerror(-r));
+	r = arm64_image_parse(kernel.data, kernel.len, &info, msg, sizeof(msg));
+	if (!r)
+		r = arm64_boot_plan(&info, AARCH64_RAM_BASE, cfg->mem_size_mib << 20, initrd_len, AARCH64_FDT_MAX_SIZE,
+				    &plan, msg, sizeof(msg));
+	vm_unmap_file(&kernel);
+	if (r)
+		return vm_fail(err, true, "%s: %s", cfg->kernel_image_path, msg);
+	if (nr_buses && pci_root_cfg_aarch64(&rc, nr_buses, (struct irq_line){ 0 }))
+		return vm_fail(err, true, "%s: %u PCIe root buses: too many on aarch64", cfg->source, nr_buses);
+	cmdline = vm_build_cmdline(cfg, boot_args);
+	buf = malloc(AARCH64_FDT_MAX_SIZE);
+	if (!cmdline || !buf) {
+		r = vm_fail(err, false, "out of memory");
+		goto out;
+	}
+	r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan.initrd_gpa, initrd_len, buf,
+				AARCH64_FDT_MAX_SIZE, &len, err->msg, sizeof(err->msg));
+	if (r) {
+		err->is_config = r == -EINVAL;
+		r = -1;
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = vm_fail(err, false, "--dump-dtb %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (write(fd, buf, len) != (ssize_t)len)
+		r = vm_fail(err, false, "--dump-dtb %s: %s", path, errno ? strerror(errno) : "short write");
+	if (close(fd) < 0 && !r)
+		r = vm_fail(err, false, "--dump-dtb %s: %s", path, strerror(errno));
+out:
+	free(cmdline);
+	free(buf);
+	return r;
+}
+
+int skiff_plan_main(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	fprintf(stderr, "skiff plan: the IOMMU placement plan is x86_64-only for now "
+		"(aarch64 does not assign devices yet)\n");
+	return 2;
+}

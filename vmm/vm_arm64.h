@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The aarch64 VM's internals shared by vm_arm64.c, cpu_arm64.c and dt_vm.c. */
+#ifndef SKIFF_VM_ARM64_H
+#define SKIFF_VM_ARM64_H
+
+#include "boot.h"
+#include "config.h"
+#include "pci.h"
+
+#define ARM64_DEFAULT_BOOT_ARGS "console=ttyAMA0 panic=-1"
+
+/*
+ * The device tree for cfg (dt_vm.c): vcpu_count CPUs, RAM from the
+ * layout, cmdline as bootargs, one ECAM host bridge per root bus of rc
+ * (NULL: pci=off, none), the initrd [initrd_gpa, +initrd_len) (len 0:
+ * none). Into buf (size bytes); *len gets the size. -errno with one
+ * sentence in msg.
+ */
+int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
+			uint64_t initrd_gpa, uint64_t initrd_len, void *buf, size_t size, size_t *len,
+			char *msg, size_t msglen);
+
+/* The root-bus split the VM uses for cfg: 0 with pci=off in boot_args. */
+unsigned arm64_nr_root_buses(const struct skiff_config *cfg, const char *boot_args);
+
+/* cpu_arm64.c: KVM_ARM_VCPU_INIT with PSCI 0.2 (secondaries powered off), then the boot vCPU's registers. */
+int arm64_vcpu_init(int vm_fd, int vcpu_fd, unsigned index, const char **ret_step);
+int arm64_vcpu_set_boot_state(int vcpu_fd, uint64_t pc, uint64_t dtb_gpa);
+
+#endif
