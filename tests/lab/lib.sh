@@ -165,17 +165,49 @@ vm_cmd() { echo "$LAB_HERE/l2-vmm" --config "$1"; }
 # Sets RC (exit status; 124 = timed out) and OUT (file with stdout+stderr,
 # carriage returns removed), and logs both.
 run_vm() {
-    local cfg=$1 in=${2:-/dev/null} t0 t1
+    local cfg=$1 in=${2:-/dev/null} t0 t1 pid wd
     OUT=$WORK/$(basename "$cfg" .json).out
+    rm -f "$OUT.stall"
     t0=$(date +%s.%N)
-    timeout -k 5 "$VM_TIMEOUT" "$LAB_HERE/l2-vmm" --config "$cfg" <"$in" >"$OUT.raw" 2>&1
-    RC=$?
+    "$LAB_HERE/l2-vmm" --config "$cfg" <"$in" >"$OUT.raw" 2>&1 &
+    pid=$!
+    # A VM still running after VM_TIMEOUT: say where it is before killing it.
+    ( trap 'kill $s 2>/dev/null; exit 0' TERM
+      sleep "$VM_TIMEOUT" & s=$!; wait $s
+      kill -0 "$pid" 2>/dev/null || exit 0
+      vmm_stall_report "$pid" >"$OUT.stall" 2>&1
+      kill -TERM "$pid" 2>/dev/null; sleep 5; kill -KILL "$pid" 2>/dev/null ) &
+    wd=$!
+    wait "$pid"; RC=$?
+    kill "$wd" 2>/dev/null; wait "$wd" 2>/dev/null
     t1=$(date +%s.%N)
     tr -d '\r' <"$OUT.raw" >"$OUT"
     VM_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     log "VMM ${SKIFF_L2_VMM:-skiff} exit $RC after ${VM_SECS}s"
-    [ "$RC" = 124 ] && fail "VMM did not finish within ${VM_TIMEOUT}s"
+    if [ -e "$OUT.stall" ]; then
+        RC=124
+        fail "VMM did not finish within ${VM_TIMEOUT}s; where it was:"
+        sed 's/^/  /' "$OUT.stall"
+    fi
     return 0
+}
+
+# vmm_stall_report PID: where a VMM that does not finish is: each thread's
+# kernel wait channel and stack, user-space backtraces (gdb), and the state
+# of skiff's virtio-net workers and vVT-d units (gdb scripts beside this file).
+vmm_stall_report() {
+    local pid=$1 t
+    for t in /proc/$pid/task/*; do
+        echo "thread ${t##*/} $(cat "$t/comm" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)"
+        sed 's/^/    kernel: /' "$t/stack" 2>/dev/null | head -n 12
+    done
+    command -v gdb >/dev/null || { echo "(no gdb in L1: no backtraces)"; return 0; }
+    timeout 60 gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null | grep -E '^(Thread|#)' | head -n 100
+    local py
+    for py in gdb-net-state.py gdb-vtd-state.py; do
+        timeout 60 gdb -p "$pid" -batch -x "$LAB_HERE/$py" 2>&1 |
+            grep -E '^(virtio-net|  (pair|queue|source|vtd)|net_worker|iq engine)'
+    done
 }
 
 # show_out: print the VMM's output (on failure)

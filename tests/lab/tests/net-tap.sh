@@ -45,6 +45,7 @@ echo "SKIFF-FACT ping_received=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p
 nc 10.0.2.1 5001 </dev/null >/tmp/in
 echo "SKIFF-FACT get_rc=$?"
 echo "SKIFF-FACT get_sha=$(sha256sum /tmp/in | cut -d' ' -f1)"
+echo "SKIFF-FACT memavail_kib=$(sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 # a transfer still going after 100 s (a run takes 30-50): the guest's side of it, for the log
 ( sleep 100; echo "SKIFF-DIAG $(grep -E 'virtio.*put' /proc/interrupts | tr -s ' ' | tr '\n' ';')"
   echo "SKIFF-DIAG $(grep Tcp: /proc/net/snmp | tail -n 1)"
@@ -54,6 +55,7 @@ echo "SKIFF-FACT get_sha=$(sha256sum /tmp/in | cut -d' ' -f1)"
 diag=$!
 nc 10.0.2.1 5002 </tmp/in >/dev/null
 echo "SKIFF-FACT put_rc=$?"
+echo "SKIFF-FACT memavail_after_put_kib=$(sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo) oom_kills=$(sed -n 's/^oom_kill //p' /proc/vmstat)"
 kill $diag 2>/dev/null
 GUEST
 cat >> "$WORK/guest.sh" <<'GUEST'
@@ -68,27 +70,21 @@ script_initrd "$WORK/guest.sh" "$WORK/initrd.cpio.gz"
 # seconds has its threads' backtraces (gdb) and kernel wait channels logged
 # before it is killed.
 run_vm_diag() {
-    local cfg=$1 pid t0 n
+    local cfg=$1 pid t0 deadline
     OUT=$WORK/$(basename "$cfg" .json).out
     t0=$(date +%s)
     "$SKIFF" --config "$cfg" </dev/null >"$OUT.raw" 2>&1 &
     pid=$!
-    n=$(( ${SKIFF_NET_VM_TIMEOUT:-150} * 10 ))
-    while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
-        sleep 0.1; n=$((n - 1))
+    # by the clock: under an emulated L1 a loop of short sleeps runs far slower than it counts
+    deadline=$(( t0 + ${SKIFF_NET_VM_TIMEOUT:-150} ))
+    while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+        sleep 1
     done
     if kill -0 "$pid" 2>/dev/null; then
         # a slow transfer or a stalled one: what L1 received, and again 5 s later
         b0=$(wc -c < "$WORK/back" 2>/dev/null); sleep 5; b1=$(wc -c < "$WORK/back" 2>/dev/null)
         fail "VMM still running after ${SKIFF_NET_VM_TIMEOUT:-150}s (upload received by L1: ${b0:-none}, 5 s later ${b1:-none} bytes); its threads:"
-        for t in /proc/$pid/task/*; do echo "  thread ${t##*/} $(cat "$t/comm") wchan=$(cat "$t/wchan" 2>/dev/null)"; done
-        if command -v gdb >/dev/null; then
-            timeout 60 gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null |
-                grep -E '^(Thread|#)' | sed 's/^/  /' | head -n 80
-            echo "  virtio-net state:"
-            timeout 60 gdb -p "$pid" -batch -x "$LAB_HERE/gdb-net-state.py" 2>&1 |
-                grep -E '^(virtio-net|  (pair|queue)|net_worker)' | sed 's/^/  /'
-        fi
+        vmm_stall_report "$pid" | sed 's/^/  /'
         echo "  tap: $(ip -s link show "$tap" 2>&1 | tr -s ' \n' ' ')"
         ss -tin 2>&1 | sed 's/^/  ss: /' | head -n 20
         kill -KILL "$pid"
