@@ -80,47 +80,52 @@ chmod +x "$WORK/skiff-info"
 SKIFF=$WORK/skiff-info
 export SKIFF
 write_config "$WORK/vm.json" --initrd "$WORK/initrd.cpio.gz" --action script \
-    --args "intel_iommu=on,sm_on iommu.strict=1" \
+    --args "intel_iommu=on,sm_on iommu.strict=1 loglevel=5" \
     --section '"iommu": {"enabled": true}' \
     --section "\"vfio\": [{\"id\": \"nvme0\", \"bdf\": \"$bdf\"}]"
 # L1's own VT-d faults when the shadow lacks a mapping the NVMe uses
 l1_faults() { dmesg | grep -ciE 'DMAR:.*(fault|PTE (Read|Write) access)'; }
-f0=$(l1_faults)
-run_vm "$WORK/vm.json"
-f1=$(l1_faults)
-expect_rc 0
-[ "$f1" = "$f0" ] && log "L1's dmar0 recorded no DMA fault" ||
-    { fail "L1's dmar0 recorded $((f1 - f0)) DMA faults"; dmesg | grep -iE 'DMAR' | tail -n 20; }
-expect_fact script_rc 0
-grep -E 'SKIFF-DMESG|skiff:' "$OUT" | sed 's/^/  /'
-expect_fact nvme_sha "$SKIFF_VFIO_KNOWN_SHA"
-expect_fact copy_sha "$SKIFF_VFIO_KNOWN_SHA"
-expect_fact group_type DMA
-expect_fact dmar_faults 0
-case $(fact nvme_iommu) in
-dmar*) log "L2's NVMe ($(fact nvme_pci)) is behind L2's $(fact nvme_iommu), a DMA domain" ;;
-*) fail "L2's NVMe is not behind a DMAR unit (iommu link: '$(fact nvme_iommu)', units: $(fact iommus))"; show_out ;;
-esac
-expect_fact direct_sha "$SKIFF_VFIO_KNOWN_SHA"
+# SKIFF_REPEAT=N runs the VM N times in this L1 (a hunt for the intermittent stall), stopping at the first failure.
+for run in $(seq "${SKIFF_REPEAT:-1}"); do
+    [ "${SKIFF_REPEAT:-1}" = 1 ] || log "run $run of $SKIFF_REPEAT"
+    f0=$(l1_faults)
+    run_vm "$WORK/vm.json"
+    f1=$(l1_faults)
+    expect_rc 0
+    [ "$f1" = "$f0" ] && log "L1's dmar0 recorded no DMA fault" ||
+        { fail "L1's dmar0 recorded $((f1 - f0)) DMA faults"; dmesg | grep -iE 'DMAR' | tail -n 20; }
+    expect_fact script_rc 0
+    grep -E 'SKIFF-DMESG|skiff:' "$OUT" | sed 's/^/  /'
+    expect_fact nvme_sha "$SKIFF_VFIO_KNOWN_SHA"
+    expect_fact copy_sha "$SKIFF_VFIO_KNOWN_SHA"
+    expect_fact group_type DMA
+    expect_fact dmar_faults 0
+    case $(fact nvme_iommu) in
+    dmar*) log "L2's NVMe ($(fact nvme_pci)) is behind L2's $(fact nvme_iommu), a DMA domain" ;;
+    *) fail "L2's NVMe is not behind a DMAR unit (iommu link: '$(fact nvme_iommu)', units: $(fact iommus))"; show_out ;;
+    esac
+    expect_fact direct_sha "$SKIFF_VFIO_KNOWN_SHA"
 
-# skiff's counters: the shadow's host calls, the unit's drains
-line=$(grep -m1 'vvtd shadow (host IOMMU' "$OUT")
-[ -n "$line" ] || { fail "skiff printed no shadow counters"; show_out; }
-num() { sed -n "s/.*[ (]\([0-9][0-9]*\) $1.*/\1/p" <<<"$line" | head -n1; }
-maps=$(num maps) unmaps=$(num unmaps) flushes=$(num flushes) calls=$(num 'host calls') errs=$(num errors)
-log "shadow: $line"
-[ "${maps:-0}" -ge 1 ] && [ "${unmaps:-0}" -ge 1 ] || fail "the shadow made no MAP or no UNMAP (maps=$maps unmaps=$unmaps)"
-[ "${errs:-1}" = 0 ] || fail "the shadow's host calls failed $errs times"
-drains=$(grep -m1 -oE 'drains=[0-9]+' "$OUT" | cut -d= -f2)
-ucalls=$(grep -m1 -oE 'host_calls=[0-9]+' "$OUT" | cut -d= -f2)
-descs=$(grep -m1 -oE 'descriptors=[0-9]+' "$OUT" | cut -d= -f2)
-echo "MEASURE shadow_maps=$maps shadow_unmaps=$unmaps shadow_flushes=$flushes shadow_host_calls=$calls"
-if [ -n "$drains" ] && [ "$drains" -gt 0 ]; then
-    awk -v c="$ucalls" -v d="$drains" -v q="$descs" \
-        'BEGIN { printf "MEASURE drains=%d host_calls_per_drain=%.2f descriptors_per_host_call=%.2f\n", d, c / d, c ? q / c : 0 }'
-else
-    fail "skiff printed no unit counters (drains)"
-fi
+    # skiff's counters: the shadow's host calls, the unit's drains
+    line=$(grep -m1 'vvtd shadow (host IOMMU' "$OUT")
+    [ -n "$line" ] || { fail "skiff printed no shadow counters"; show_out; }
+    num() { sed -n "s/.*[ (]\([0-9][0-9]*\) $1.*/\1/p" <<<"$line" | head -n1; }
+    maps=$(num maps) unmaps=$(num unmaps) flushes=$(num flushes) calls=$(num 'host calls') errs=$(num errors)
+    log "shadow: $line"
+    [ "${maps:-0}" -ge 1 ] && [ "${unmaps:-0}" -ge 1 ] || fail "the shadow made no MAP or no UNMAP (maps=$maps unmaps=$unmaps)"
+    [ "${errs:-1}" = 0 ] || fail "the shadow's host calls failed $errs times"
+    drains=$(grep -m1 -oE 'drains=[0-9]+' "$OUT" | cut -d= -f2)
+    ucalls=$(grep -m1 -oE 'host_calls=[0-9]+' "$OUT" | cut -d= -f2)
+    descs=$(grep -m1 -oE 'descriptors=[0-9]+' "$OUT" | cut -d= -f2)
+    echo "MEASURE shadow_maps=$maps shadow_unmaps=$unmaps shadow_flushes=$flushes shadow_host_calls=$calls"
+    if [ -n "$drains" ] && [ "$drains" -gt 0 ]; then
+        awk -v c="$ucalls" -v d="$drains" -v q="$descs" \
+            'BEGIN { printf "MEASURE drains=%d host_calls_per_drain=%.2f descriptors_per_host_call=%.2f\n", d, c / d, c ? q / c : 0 }'
+    else
+        fail "skiff printed no unit counters (drains)"
+    fi
+    [ "$FAILED" = 0 ] || break
+done
 # Teardown left the device free: it binds back to the nvme driver.
 rebind_host_driver "$bdf" nvme "after skiff exited"
 finish
