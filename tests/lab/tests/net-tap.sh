@@ -158,7 +158,7 @@ for path in ${SKIFF_NET_PATHS:-${NET_PATHS:-user vhost mq mq-vhost create}}; do
     elif grep -q 'vhost' "$OUT"; then
         fail "$path: skiff mentions vhost"; show_out
     fi
-    [ "$FAILED" = 0 ] && log "$path: ping ok, $bytes bytes down and up, sha256 $want, features $f"
+    [ "$FAILED" = 0 ] && log "$path: ping ok, $bytes bytes down and up, sha256 $want, features $f; guest MemAvailable $(fact memavail_kib) KiB after the download, $(fact memavail_after_put_kib) after the upload"
 done
 ip link del sktap0
 ip link del skmq0
