@@ -88,11 +88,11 @@ static int vm_create_kvm(struct vm *vm, struct vm_error *err)
 		return vm_fail(err, false, "/dev/kvm: permission denied (run as root or join the kvm group)");
 	if (r)
 		return vm_fail(err, false, "/dev/kvm: %s", strerror(-r));
+	/* KVM_CAP_MSI_DEVID is a per-VM answer that turns true once the ITS exists: vm_create_gic checks it. */
 	if (kvm_check_extension(vm->kvm_fd, KVM_CAP_ARM_PSCI_0_2) <= 0 ||
 	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IRQ_ROUTING) <= 0 ||
-	    kvm_check_extension(vm->kvm_fd, KVM_CAP_MSI_DEVID) <= 0 ||
 	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT) <= 0)
-		return vm_fail(err, false, "KVM on this host lacks PSCI 0.2, IRQ routing, MSI device IDs or immediate exit");
+		return vm_fail(err, false, "KVM on this host lacks PSCI 0.2, IRQ routing or immediate exit");
 	r = kvm_create_vm(vm->kvm_fd, &vm->vm_fd);
 	if (r)
 		return vm_fail(err, false, "cannot create a KVM VM: %s", strerror(-r));
@@ -253,7 +253,12 @@ static int vm_create_gic(struct vm *vm, struct vm_error *err)
 		step = "initialise the ITS";
 		r = kvm_device_set_attr(vm->its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 	}
-	return r ? vm_fail(err, false, "KVM: cannot %s: %s", step, strerror(-r)) : 0;
+	if (r)
+		return vm_fail(err, false, "KVM: cannot %s: %s", step, strerror(-r));
+	/* MSI routes and KVM_SIGNAL_MSI carry DeviceIDs (irq.c); KVM must want them. */
+	if (kvm_check_extension(vm->vm_fd, KVM_CAP_MSI_DEVID) <= 0)
+		return vm_fail(err, false, "KVM: the ITS does not take MSI device IDs (KVM_CAP_MSI_DEVID)");
+	return 0;
 }
 
 int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *err)
