@@ -68,6 +68,9 @@ static int vm_check_supported(const struct skiff_config *cfg, struct vm_error *e
 {
 	if (cfg->nr_vfio)
 		return vm_fail(err, true, "%s: vfio: assigned devices are not supported on aarch64 yet", cfg->source);
+	if (cfg->iommu.enabled)
+		return vm_fail(err, true, "%s: iommu.enabled: the guest-visible vIOMMU is a VT-d, x86_64 only; "
+			       "aarch64 guests get none yet", cfg->source);
 	if (cfg->vcpu_count > AARCH64_MAX_VCPUS)
 		return vm_fail(err, true, "%s: machine-config.vcpu_count: at most %d on aarch64, got %u", cfg->source,
 			       AARCH64_MAX_VCPUS, cfg->vcpu_count);

@@ -35,5 +35,10 @@ ${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/bad.json" --dump-dtb "$tmp/bad.dt
 rc=$?
 { [ "$rc" = 2 ] && grep -q 'vfio: assigned devices are not supported on aarch64' "$tmp/bad.err"; } ||
     { echo "FAIL: a vfio config: exit $rc, want 2 and a sentence:"; cat "$tmp/bad.err"; failed=1; }
+sed 's/"drives"/"iommu": { "enabled": true }, "drives"/' "$tmp/vm.json" > "$tmp/bad2.json"
+${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/bad2.json" --dump-dtb "$tmp/bad.dtb" 2>"$tmp/bad.err"
+rc=$?
+{ [ "$rc" = 2 ] && grep -q 'iommu.enabled: .*x86_64 only' "$tmp/bad.err"; } ||
+    { echo "FAIL: an iommu config: exit $rc, want 2 and a sentence:"; cat "$tmp/bad.err"; failed=1; }
 [ "$failed" = 0 ] && echo "ok: $(wc -c <"$tmp/vm.dtb") bytes"
 exit $failed
