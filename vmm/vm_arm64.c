@@ -346,33 +346,23 @@ void vm_destroy(struct vm *vm)
 	free(vm);
 }
 
-/*
- * `skiff --dump-dtb FILE`: the DTB the VM would get, without KVM. The
- * initrd's place comes from the kernel's header and the initrd's size, as
- * in vm_load_images; the root buses from the same split.
- */
-int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_error *err)
+/* Where vm_load_images will put the initrd, from the kernel's header and the initrd's size. */
+static int vm_plan_boot(const struct skiff_config *cfg, uint64_t *initrd_gpa, uint64_t *initrd_len,
+			struct vm_error *err)
 {
-	const char *boot_args = cfg->boot_args ? cfg->boot_args : ARM64_DEFAULT_BOOT_ARGS;
 	struct mapped_file kernel = { 0 };
 	struct arm64_image_info info;
 	struct arm64_boot_plan plan;
-	struct pci_root_cfg rc;
-	unsigned nr_buses = arm64_nr_root_buses(cfg, boot_args);
-	uint64_t initrd_len = 0;
-	char msg[BOOT_ERR_MAX], *cmdline = NULL;
-	size_t len;
-	void *buf = NULL;
-	int r, fd;
+	char msg[BOOT_ERR_MAX];
 	struct stat st;
+	int r;
 
-	if (vm_check_supported(cfg, err))
-		return -1;
+	*initrd_len = 0;
 	if (cfg->initrd_path) {
 		if (stat(cfg->initrd_path, &st) < 0)
 			return vm_fail(err, true, "%s: boot-source.initrd_path: %s: %s", cfg->source, cfg->initrd_path,
 				       strerror(errno));
-		initrd_len = (uint64_t)st.st_size;
+		*initrd_len = (uint64_t)st.st_size;
 	}
 	r = vm_map_file(cfg->kernel_image_path, &kernel);
 	if (r)
@@ -380,36 +370,61 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 			       cfg->kernel_image_path, r == -ENODATA ? "file is empty" : strerror(-r));
 	r = arm64_image_parse(kernel.data, kernel.len, &info, msg, sizeof(msg));
 	if (!r)
-		r = arm64_boot_plan(&info, AARCH64_RAM_BASE, cfg->mem_size_mib << 20, initrd_len, AARCH64_FDT_MAX_SIZE,
+		r = arm64_boot_plan(&info, AARCH64_RAM_BASE, cfg->mem_size_mib << 20, *initrd_len, AARCH64_FDT_MAX_SIZE,
 				    &plan, msg, sizeof(msg));
 	vm_unmap_file(&kernel);
 	if (r)
 		return vm_fail(err, true, "%s: %s", cfg->kernel_image_path, msg);
+	*initrd_gpa = plan.initrd_gpa;
+	return 0;
+}
+
+static int write_file(const char *path, const void *buf, size_t len, struct vm_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r = 0;
+
+	if (fd < 0)
+		return vm_fail(err, false, "--dump-dtb %s: %s", path, strerror(errno));
+	errno = 0;
+	if (write(fd, buf, len) != (ssize_t)len)
+		r = vm_fail(err, false, "--dump-dtb %s: %s", path, errno ? strerror(errno) : "short write");
+	if (close(fd) < 0 && !r)
+		r = vm_fail(err, false, "--dump-dtb %s: %s", path, strerror(errno));
+	return r;
+}
+
+/*
+ * `skiff --dump-dtb FILE`: the DTB the VM would get, without KVM: the
+ * same config checks, command line, root-bus split and initrd place as
+ * vm_create, through the same arm64_dt_for_config.
+ */
+int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_error *err)
+{
+	const char *boot_args = cfg->boot_args ? cfg->boot_args : ARM64_DEFAULT_BOOT_ARGS;
+	unsigned nr_buses = arm64_nr_root_buses(cfg, boot_args);
+	uint64_t initrd_gpa, initrd_len;
+	struct pci_root_cfg rc;
+	char *cmdline = NULL;
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	if (vm_check_supported(cfg, err) || vm_plan_boot(cfg, &initrd_gpa, &initrd_len, err))
+		return -1;
 	if (nr_buses && pci_root_cfg_aarch64(&rc, nr_buses, (struct irq_line){ 0 }))
 		return vm_fail(err, true, "%s: %u PCIe root buses: too many on aarch64", cfg->source, nr_buses);
 	cmdline = vm_build_cmdline(cfg, boot_args);
 	buf = malloc(AARCH64_FDT_MAX_SIZE);
 	if (!cmdline || !buf) {
 		r = vm_fail(err, false, "out of memory");
-		goto out;
+	} else {
+		r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, initrd_gpa, initrd_len, buf,
+					AARCH64_FDT_MAX_SIZE, &len, err->msg, sizeof(err->msg));
+		if (r)
+			err->is_config = r == -EINVAL, r = -1;
+		else
+			r = write_file(path, buf, len, err);
 	}
-	r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan.initrd_gpa, initrd_len, buf,
-				AARCH64_FDT_MAX_SIZE, &len, err->msg, sizeof(err->msg));
-	if (r) {
-		err->is_config = r == -EINVAL;
-		r = -1;
-		goto out;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = vm_fail(err, false, "--dump-dtb %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (write(fd, buf, len) != (ssize_t)len)
-		r = vm_fail(err, false, "--dump-dtb %s: %s", path, errno ? strerror(errno) : "short write");
-	if (close(fd) < 0 && !r)
-		r = vm_fail(err, false, "--dump-dtb %s: %s", path, strerror(errno));
-out:
 	free(cmdline);
 	free(buf);
 	return r;
