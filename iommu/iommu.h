@@ -326,6 +326,14 @@ struct vtd_params {
 	uint64_t host_cap, host_ecap;
 	uint8_t bus;                 /* the root bus number this unit serves (for fault records) */
 	const struct vtd_backend_ops *backend; /* NULL: emulated devices only */
+	/*
+	 * How long a GCMD.WBF write may hold the writing vCPU until the drain
+	 * thread has flushed (then WBFS reads clear at once); 0: the write
+	 * returns at once and the guest polls WBFS. Only with a thread
+	 * draining (the queue engine): a caller that drains itself after the
+	 * write would wait for nothing. See docs/vvtd.md, "Shadow backend".
+	 */
+	unsigned wbf_wait_ms;
 };
 
 /* The unit with its registers at reset values. -errno and one sentence. */
@@ -362,6 +370,8 @@ struct vtd_stats {
 	uint64_t iqe;                /* invalidation queue errors raised */
 	uint64_t faults;             /* translation faults recorded */
 	uint64_t iotlb_hits, iotlb_misses;
+	uint64_t wbfs;               /* write-buffer flushes the guest asked for (GCMD.WBF, with RWBF) */
+	uint64_t wbf_wait_timeouts;  /* ... that outlasted wbf_wait_ms: the guest polled WBFS after */
 };
 void vtd_get_stats(struct vtd *v, struct vtd_stats *out);
 

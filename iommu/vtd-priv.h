@@ -166,6 +166,8 @@ struct vtd_devc_entry {
 
 struct vtd {
 	pthread_mutex_t lock;        /* everything below but the drain-only fields */
+	pthread_cond_t wbf_done;     /* broadcast when the drain clears GSTS.WBFS */
+	unsigned wbf_wait_ms;        /* vtd_params.wbf_wait_ms */
 	char name[16];               /* "vvtd0" */
 	struct vtd_env env;
 	const struct vtd_backend_ops *backend;

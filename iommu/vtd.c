@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vtd-priv.h"
@@ -123,12 +124,23 @@ int vtd_create(const struct vtd_params *p, const struct vtd_env *env, struct vtd
 		return r;
 	}
 	r = -pthread_mutex_init(&v->lock, NULL);
+	if (!r) {
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		r = -pthread_cond_init(&v->wbf_done, &ca);
+		pthread_condattr_destroy(&ca);
+		if (r)
+			pthread_mutex_destroy(&v->lock);
+	}
 	if (r) {
 		snprintf(err, errlen, "%s: mutex: %s", v->name, strerror(-r));
 		close(v->kick_fd);
 		free(v);
 		return r;
 	}
+	v->wbf_wait_ms = p->wbf_wait_ms;
 	vtd_reset(v);
 	*ret = v;
 	return 0;
@@ -138,6 +150,7 @@ void vtd_destroy(struct vtd *v)
 {
 	if (!v)
 		return;
+	pthread_cond_destroy(&v->wbf_done);
 	pthread_mutex_destroy(&v->lock);
 	close(v->kick_fd);
 	free(v);
@@ -260,6 +273,36 @@ static void vtd_context_reset(struct vtd *v)
  * one-shot command (SRTP). The status changes at once; the backend learns
  * about TE and the root table on the drain thread (VTD_PEND_CONTEXT).
  */
+/*
+ * Hold the vCPU that wrote GCMD.WBF until the drain thread has flushed
+ * (at most wbf_wait_ms). Linux polls WBFS with a timeout, 10 s of TSC
+ * counted from after its write, and panics ("DMAR hardware is
+ * malfunctioning") when it expires; a flush that makes host calls may
+ * take that long on a loaded or emulated host, where the guest's clock
+ * may also run fast. Time spent inside the write is not counted: the
+ * guest's first read then finds WBFS clear. Past wbf_wait_ms the write
+ * returns with WBFS still set and the guest polls as before.
+ */
+static void vtd_wait_wbf_locked(struct vtd *v)
+{
+	struct timespec until;
+
+	if (!v->wbf_wait_ms)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += v->wbf_wait_ms / 1000;
+	until.tv_nsec += (long)(v->wbf_wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (v->gsts & VTD_GSTS_WBFS)
+		if (pthread_cond_timedwait(&v->wbf_done, &v->lock, &until) == ETIMEDOUT) {
+			v->stats.wbf_wait_timeouts++;
+			break;
+		}
+}
+
 static void vtd_gcmd_write(struct vtd *v, uint32_t val)
 {
 	bool te = val & VTD_GCMD_TE, qie = val & VTD_GCMD_QIE;
@@ -295,7 +338,9 @@ static void vtd_gcmd_write(struct vtd *v, uint32_t val)
 	if ((val & VTD_GCMD_WBF) && (v->cap & CAP_RWBF)) {
 		v->gsts |= VTD_GSTS_WBFS;
 		v->pending |= VTD_PEND_WBF;
+		v->stats.wbfs++;
 		vtd_kick(v);
+		vtd_wait_wbf_locked(v);
 	}
 }
 

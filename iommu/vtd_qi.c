@@ -349,8 +349,10 @@ void vtd_drain(struct vtd *v)
 			pthread_mutex_lock(&v->lock);
 		}
 		/* A WBF written since it was told is still pending: its own flush clears WBFS. */
-		if (v->wbf_told && !(v->pending & VTD_PEND_WBF))
+		if (v->wbf_told && !(v->pending & VTD_PEND_WBF)) {
 			v->gsts &= ~VTD_GSTS_WBFS;
+			pthread_cond_broadcast(&v->wbf_done);
+		}
 		v->wbf_told = false;
 	} while (v->drain_again);
 	if (worked)

@@ -91,11 +91,15 @@ static void viommu_drain(void *opaque)
 	}
 }
 
+/* A write-buffer flush holds its vCPU this long at most (vtd_params.wbf_wait_ms). */
+#define VIOMMU_WBF_WAIT_MS 5000
+
 static int create_unit(struct vm *vm, unsigned k, const struct vm_viommu_slot *s, struct vm_error *err)
 {
 	struct vm_viommu_unit *u = &vm->viommu->unit[k];
 	struct vtd_params p = {
 		.index = k, .addr_width = vm->cfg->iommu.address_width, .bus = s->bus, .backend = NULL,
+		.wbf_wait_ms = VIOMMU_WBF_WAIT_MS,  /* the engine's thread drains */
 	};
 	const struct vtd_env env = { .mem = &vm->mem, .msi = viommu_msi, .opaque = vm };
 	char msg[256];
@@ -231,10 +235,11 @@ void vm_viommu_stop(struct vm *vm)
 
 		vtd_get_stats(vi->unit[k].vtd, &st);
 		log_info("%s stats: drains=%llu descriptors=%llu waits=%llu host_calls=%llu iqe=%llu faults=%llu "
-			 "iotlb_hits=%llu iotlb_misses=%llu", vi->unit[k].name, (unsigned long long)st.drains,
-			 (unsigned long long)st.descriptors, (unsigned long long)st.waits,
+			 "iotlb_hits=%llu iotlb_misses=%llu wbfs=%llu wbf_wait_timeouts=%llu", vi->unit[k].name,
+			 (unsigned long long)st.drains, (unsigned long long)st.descriptors, (unsigned long long)st.waits,
 			 (unsigned long long)st.host_calls, (unsigned long long)st.iqe, (unsigned long long)st.faults,
-			 (unsigned long long)st.iotlb_hits, (unsigned long long)st.iotlb_misses);
+			 (unsigned long long)st.iotlb_hits, (unsigned long long)st.iotlb_misses,
+			 (unsigned long long)st.wbfs, (unsigned long long)st.wbf_wait_timeouts);
 	}
 }
 

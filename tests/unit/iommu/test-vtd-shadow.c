@@ -827,6 +827,77 @@ static void test_unit_wbf(void)
 	vtd_shadow_destroy(s);
 }
 
+static void drain_cb(void *opaque)
+{
+	vtd_drain(opaque);
+}
+
+/*
+ * With a thread draining (the queue engine, as in the VM) and wbf_wait_ms,
+ * the GCMD.WBF write itself waits for the flush: the guest's first read
+ * finds WBFS clear, so its poll timeout never runs. Without a drain the
+ * write gives up after wbf_wait_ms, WBFS still set, and counts it.
+ */
+static void test_unit_wbf_wait(void)
+{
+	struct vtd_params p = { .index = 2, .addr_width = 48, .bus = 0x80, .wbf_wait_ms = 5000 };
+	struct vtd_env env = { .mem = &mem, .msi = no_msi };
+	struct iq_engine *e = NULL;
+	struct vtd_stats ust;
+	struct vtd_shadow *s;
+	struct vtd *v = NULL;
+	char err[256];
+	gpa_t root;
+	uint32_t io;
+
+	setup();
+	s = make_shadow(1);
+	p.backend = vtd_shadow_backend(s);
+	CHECK(vtd_create(&p, &env, &v, err, sizeof(err)) == 0);
+	CHECK(iq_engine_create(&e, err, sizeof(err)) == 0);
+	if (!v || !e)
+		return;
+	CHECK(iq_engine_add(e, vtd_kick_fd(v), drain_cb, v) == 0);
+	CHECK(iq_engine_start(e) == 0);
+	root = new_table();
+	set_pasid(rid_of(0), PE_FS, 9, root);
+	reg_write(v, VTD_RTADDR_REG, root_table | 1ull << 10, 8);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE, 4);
+	fs_map(root, IOVA0, GPA0, 8 * PG, PG, true);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE | VTD_GCMD_WBF, 4);
+	/* the write returned: the flush is done, nothing left to poll */
+	CHECK(!(reg_read(v, VTD_GSTS_REG, 4) & VTD_GSTS_WBFS));
+	io = pt_of(0);
+	CHECK(io && io != vm_ioas);
+	CHECK_EQ(fake_ioas_areas(io), 1);
+	CHECK(matches(io, root, 0, 2 * MiB));
+	iq_engine_destroy(e);
+	vtd_get_stats(v, &ust);
+	CHECK_EQ(ust.wbfs, 1);
+	CHECK_EQ(ust.wbf_wait_timeouts, 0);
+	vtd_destroy(v);
+
+	/* no thread drains: the write gives up after wbf_wait_ms */
+	p.wbf_wait_ms = 50;
+	v = NULL;
+	CHECK(vtd_create(&p, &env, &v, err, sizeof(err)) == 0);
+	if (!v)
+		return;
+	reg_write(v, VTD_RTADDR_REG, root_table | 1ull << 10, 8);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE, 4);
+	vtd_drain(v);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE | VTD_GCMD_WBF, 4);
+	CHECK(reg_read(v, VTD_GSTS_REG, 4) & VTD_GSTS_WBFS);
+	vtd_get_stats(v, &ust);
+	CHECK_EQ(ust.wbf_wait_timeouts, 1);
+	vtd_drain(v);
+	CHECK(!(reg_read(v, VTD_GSTS_REG, 4) & VTD_GSTS_WBFS));
+	vtd_destroy(v);
+	vtd_shadow_destroy(s);
+}
+
 /* ---- fail-nth ---------------------------------------------------------------------------------------------- */
 
 /* A guest's life: two devices sharing a domain, one of its own, maps, unmaps, moves. */
@@ -907,6 +978,7 @@ int main(void)
 	test_sharing();
 	test_mmio_and_fallback();
 	test_unit_wbf();
+	test_unit_wbf_wait();
 	test_random();
 	test_fail_nth();
 	vtd_destroy(unit);
