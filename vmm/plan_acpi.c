@@ -5,6 +5,7 @@
  * from, and the files `skiff plan --dump-acpi DIR` writes. A VM's own
  * DMAR describes its emulated VT-d units instead (vm_viommu.c).
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,4 +138,36 @@ int vm_plan_write_acpi(const struct acpi_viommu *v, unsigned n, unsigned addr_bi
 		return 0;
 	r = write_dmar(v, n, addr_bits, dir);
 	return r ? r : acpi_write_iort(v, n, addr_bits, dir);
+}
+
+/* The guest's physical address width: KVM passes the host's CPUID 0x80000008 EAX[7:0] on. */
+static unsigned phys_addr_bits(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(0x80000008, &a, &b, &c, &d) || (a & 0xff) < 32 || (a & 0xff) > 64)
+		return 36; /* what CPUs without the leaf have */
+	return a & 0xff;
+}
+
+int vm_plan_dump_acpi(const struct iommu_plan *p, const struct pci_root_cfg *rc, const char *dir)
+{
+	struct acpi_viommu v[ACPI_MAX_VIOMMUS]; /* 8 x ~800 bytes */
+	char msg[256];
+	unsigned n = 0;
+	int r = p ? vm_plan_viommus(p, rc, v, ACPI_MAX_VIOMMUS, &n, msg, sizeof(msg)) : 0;
+
+	if (r) {
+		fprintf(stderr, "skiff: plan: --dump-acpi %s: %s\n", dir, msg);
+		return 1;
+	}
+	r = vm_plan_write_acpi(v, n, phys_addr_bits(), dir);
+	if (r) {
+		fprintf(stderr, "skiff: plan: --dump-acpi %s: cannot write the tables there: %s\n", dir, strerror(-r));
+		return 1;
+	}
+	if (!n)
+		fprintf(stderr, "skiff: plan: --dump-acpi %s: no unit has a vIOMMU, so there is no DMAR or IORT "
+			"to write\n", dir);
+	return 0;
 }

@@ -5,9 +5,11 @@
  * kernel for real: opens /dev/iommu and each device's VFIO cdev (which
  * binds, attaches and resets the device, as a VM start would), executes
  * the plan, prints it, and tears everything down again. --dump-acpi DIR
- * also writes the DMAR and IORT that describe the plan's vIOMMUs.
+ * also writes the DMAR and IORT that describe the plan's vIOMMUs (x86_64:
+ * vm_arch_io.plan_dump_acpi; an aarch64 guest has no ACPI yet). Shared by
+ * both architectures: the placement and the host IOMMU objects are the
+ * same, the root buses' numbers come from the architecture's PCIe layout.
  */
-#include <cpuid.h>
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -40,39 +42,6 @@ static int attach(void *opaque, uint32_t pt_id)
 static int detach(void *opaque)
 {
 	return vfio_device_detach_pt(opaque);
-}
-
-/* The guest's physical address width: KVM passes the host's CPUID 0x80000008 EAX[7:0] on. */
-static unsigned phys_addr_bits(void)
-{
-	unsigned a, b, c, d;
-
-	if (!__get_cpuid(0x80000008, &a, &b, &c, &d) || (a & 0xff) < 32 || (a & 0xff) > 64)
-		return 36; /* what CPUs without the leaf have */
-	return a & 0xff;
-}
-
-/* --dump-acpi DIR: the DMAR and IORT of the plan's vIOMMUs (none: no files, and a note). */
-static int dump_acpi(const struct iommu_plan *p, const struct pci_root_cfg *rc, const char *dir)
-{
-	struct acpi_viommu v[ACPI_MAX_VIOMMUS]; /* 8 x ~800 bytes */
-	char msg[256];
-	unsigned n = 0;
-	int r = p ? vm_plan_viommus(p, rc, v, ACPI_MAX_VIOMMUS, &n, msg, sizeof(msg)) : 0;
-
-	if (r) {
-		fprintf(stderr, "skiff: plan: --dump-acpi %s: %s\n", dir, msg);
-		return PLAN_HOST;
-	}
-	r = vm_plan_write_acpi(v, n, phys_addr_bits(), dir);
-	if (r) {
-		fprintf(stderr, "skiff: plan: --dump-acpi %s: cannot write the tables there: %s\n", dir, strerror(-r));
-		return PLAN_HOST;
-	}
-	if (!n)
-		fprintf(stderr, "skiff: plan: --dump-acpi %s: no unit has a vIOMMU, so there is no DMAR or IORT "
-			"to write\n", dir);
-	return PLAN_OK;
 }
 
 static void print_empty(bool json)
@@ -127,7 +96,7 @@ static int plan(const struct skiff_config *cfg, bool json, const char *dump_dir)
 
 	if (!cfg->nr_vfio) {
 		print_empty(json);
-		return dump_dir ? dump_acpi(NULL, NULL, dump_dir) : PLAN_OK;
+		return dump_dir ? vm_arch_io.plan_dump_acpi(NULL, NULL, dump_dir) : PLAN_OK;
 	}
 	if (boot_args_have(args, "pci=off")) {
 		fprintf(stderr, "skiff: plan: %s: vfio[0]: the guest runs with pci=off, so there is no PCIe root bus "
@@ -143,7 +112,7 @@ static int plan(const struct skiff_config *cfg, bool json, const char *dump_dir)
 		fprintf(stderr, "skiff: plan: %s\n", msg);
 		return status == -ENODEV || status == -EINVAL || status == -ENOSPC ? PLAN_USAGE : PLAN_HOST;
 	}
-	if (pci_root_cfg_x86(&c.rc, nr_buses, (struct irq_line){ 0 }) < 0) {
+	if (vm_arch_io.root_cfg(&c.rc, nr_buses, (struct irq_line){ 0 }) < 0) {
 		fprintf(stderr, "skiff: plan: %u root buses do not fit the PCIe layout\n", nr_buses);
 		iommu_plan_destroy(p);
 		return PLAN_USAGE;
@@ -152,7 +121,7 @@ static int plan(const struct skiff_config *cfg, bool json, const char *dump_dir)
 	if (status == PLAN_OK)
 		iommu_plan_print(p, stdout, json, bus_number, &c);
 	if (status == PLAN_OK && dump_dir)
-		status = dump_acpi(p, &c.rc, dump_dir);
+		status = vm_arch_io.plan_dump_acpi(p, &c.rc, dump_dir);
 	iommu_plan_destroy(p);
 	for (unsigned i = c.nr; i-- > 0;)
 		vfio_device_close(c.dev[i]);
@@ -199,6 +168,11 @@ int skiff_plan_main(int argc, char **argv)
 	}
 	if (!path || optind < argc) {
 		fprintf(stderr, "skiff: plan: usage: skiff plan --config FILE.json [--json] [--dump-acpi DIR]\n");
+		return PLAN_USAGE;
+	}
+	if (dump_dir && !vm_arch_io.plan_dump_acpi) {
+		fprintf(stderr, "skiff: plan: --dump-acpi: this architecture's guests get no ACPI tables from skiff "
+			"yet (an aarch64 guest gets a device tree: skiff --dump-dtb writes it)\n");
 		return PLAN_USAGE;
 	}
 	if (config_load_file(path, &cfg, msg, sizeof(msg))) {

@@ -115,6 +115,7 @@ bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len);
 /* Just before the vCPUs start / after they stopped (x86: the vVT-d engine). */
 int vm_arch_start(struct vm *vm);
 void vm_arch_stop(struct vm *vm);
+struct iommu_plan;
 /* What vm_virtio.c places where on this architecture. */
 struct vm_arch_io {
 	enum vm_irqchip irqchip;
@@ -126,6 +127,12 @@ struct vm_arch_io {
 	bool has_ged;                       /* the ACPI GED (x86) */
 	uint64_t ged_addr;
 	unsigned ged_gsi;
+	/*
+	 * `skiff plan --dump-acpi DIR` (plan_cmd.c): the plan's DMAR and IORT
+	 * (p NULL: none); 0, or 1 with a sentence printed. NULL: refused (an
+	 * aarch64 guest gets a device tree, no ACPI yet).
+	 */
+	int (*plan_dump_acpi)(const struct iommu_plan *p, const struct pci_root_cfg *rc, const char *dir);
 };
 extern const struct vm_arch_io vm_arch_io;
 
@@ -144,7 +151,6 @@ int vm_create_vfio(struct vm *vm, struct vm_error *err);
 int vm_place_vfio(struct vm *vm, struct vm_error *err);
 unsigned vm_vfio_nr_buses(const struct vm *vm);
 struct iommu_paths;
-struct iommu_plan;
 /* The placement for cfg; msg: one line naming the config. Shared with `skiff plan`. */
 int vm_vfio_place(const struct skiff_config *cfg, const struct iommu_paths *paths, struct iommu_plan **ret,
 		  unsigned *ret_nr_buses, char *msg, size_t len);
@@ -223,5 +229,7 @@ int vm_plan_viommus(const struct iommu_plan *p, const struct pci_root_cfg *rc, s
  * addr_bits: the DMAR's host address width and the IORT's address limit.
  */
 int vm_plan_write_acpi(const struct acpi_viommu *v, unsigned n, unsigned addr_bits, const char *dir);
+/* vm_arch_io.plan_dump_acpi on x86_64: vm_plan_viommus and vm_plan_write_acpi, the host's address width. */
+int vm_plan_dump_acpi(const struct iommu_plan *p, const struct pci_root_cfg *rc, const char *dir);
 
 #endif

@@ -60,6 +60,7 @@ const struct vm_arch_io vm_arch_io = {
 	.has_ged = true,
 	.ged_addr = X86_GED_ADDR,
 	.ged_gsi = X86_GED_GSI,
+	.plan_dump_acpi = vm_plan_dump_acpi,
 };
 
 void vm_set_irq_level(void *opaque, unsigned gsi, bool high)

@@ -429,11 +429,3 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	free(buf);
 	return r;
 }
-
-int skiff_plan_main(int argc, char **argv)
-{
-	(void)argc, (void)argv;
-	fprintf(stderr, "skiff plan: the IOMMU placement plan is x86_64-only for now "
-		"(aarch64 does not assign devices yet)\n");
-	return 2;
-}

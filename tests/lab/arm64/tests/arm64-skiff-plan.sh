@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# lab-suite: no (main's aarch64 skiff says "the IOMMU placement plan is x86_64-only for now"; drop this line when skiff plan runs on aarch64)
 # `skiff plan` (the static aarch64 skiff) in the arm64 lab with L1's two
 # NVMe functions, each behind its own SMMUv3, assigned: the plan must show
 # two host IOMMUs of type arm-smmuv3, each with an iommufd vIOMMU (mode
@@ -7,13 +6,17 @@
 # first one for the second SMMU with EINVAL, logged on stderr), both devices
 # with a VDEVICE and on their unit's stage-2. The aarch64 skiff must be
 # static (L1 has no aarch64 libc): $SKIFF_AARCH64, else
-# build-aarch64-static/vmm/skiff (tests/lab/arm64/build-static-skiff makes
-# it); without one the test asks for a skip.
+# tests/lab/arm64/build-static-skiff builds it (as arm64-l2-boot does).
 LAB_ARM64=$(cd "$(dirname "$0")/.." && pwd)
 . "$LAB_ARM64/../lib.sh"
 
-skiff=${SKIFF_AARCH64:-$REPO/build-aarch64-static/vmm/skiff}
-[ -x "$skiff" ] || skip "no static aarch64 skiff at $skiff (tests/lab/arm64/build-static-skiff)"
+skiff=${SKIFF_AARCH64:-}
+if [ -z "$skiff" ]; then
+    command -v aarch64-linux-gnu-gcc >/dev/null || skip "no aarch64 cross compiler (scripts/setup.sh --cross aarch64)"
+    skiff=$("$LAB_ARM64/build-static-skiff" 2>"$WORK/build.log") ||
+        { sed 's/^/  | /' "$WORK/build.log"; fail "building the static aarch64 skiff failed"; finish; }
+fi
+[ -x "$skiff" ] || skip "no static aarch64 skiff at $skiff"
 file -L "$skiff" | grep -q 'ARM aarch64.*statically linked' || skip "$skiff is not a static aarch64 program"
 command -v jq >/dev/null || skip "jq not installed"
 
