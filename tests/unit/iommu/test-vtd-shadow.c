@@ -854,9 +854,15 @@ static void test_unit_wbf_wait(void)
 	s = make_shadow(1);
 	p.backend = vtd_shadow_backend(s);
 	CHECK(vtd_create(&p, &env, &v, err, sizeof(err)) == 0);
-	CHECK(iq_engine_create(&e, err, sizeof(err)) == 0);
-	if (!v || !e)
+	if (!v)
 		return;
+	if (iq_engine_create(&e, err, sizeof(err))) {
+		/* io_uring disabled (qemu-user): no thread to drain, as in test-vtd-walk */
+		printf("wbf-wait part skipped: %s\n", err);
+		vtd_destroy(v);
+		vtd_shadow_destroy(s);
+		return;
+	}
 	CHECK(iq_engine_add(e, vtd_kick_fd(v), drain_cb, v) == 0);
 	CHECK(iq_engine_start(e) == 0);
 	root = new_table();
