@@ -18,10 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iommu.h"
 #include "kvm_arm64.h"
 #include "layout.h"
 #include "vm-internal.h"
 #include "vm_arm64.h"
+#include "vfio.h"
 
 const struct vm_arch_io vm_arch_io = {
 	.irqchip = VM_IRQCHIP_GICV3,
@@ -66,8 +68,6 @@ bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 /* What the aarch64 VM does not do yet, refused up front with the config path. */
 static int vm_check_supported(const struct skiff_config *cfg, struct vm_error *err)
 {
-	if (cfg->nr_vfio)
-		return vm_fail(err, true, "%s: vfio: assigned devices are not supported on aarch64 yet", cfg->source);
 	if (cfg->iommu.enabled)
 		return vm_fail(err, true, "%s: iommu.enabled: the guest-visible vIOMMU is a VT-d, x86_64 only; "
 			       "aarch64 guests get none yet", cfg->source);
@@ -285,15 +285,23 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 		(void)vm_fail(err, false, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	/*
+	 * Assigned devices (vm_vfio.c, shared with x86): placed on root buses
+	 * of their own first, so the root complex and the DTB have them; no
+	 * vSMMUv3 in front yet, so DMA is GPA identity (the unit's stage-2 or
+	 * the IOAS) and MSI-X goes to the ITS with the requester ID as DeviceID.
+	 */
 	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_uart(vm, err) ||
-	    vm_create_io(vm, boot_args, 0, err))
+	    vm_place_vfio(vm, err) || vm_create_io(vm, boot_args, vm_vfio_nr_buses(vm), err))
 		goto fail;
 	vm->cmdline = vm_build_cmdline(cfg, boot_args);
 	if (!vm->cmdline) {
 		(void)vm_fail(err, false, "out of memory");
 		goto fail;
 	}
-	if (vm_load_images(vm, err) || vm_create_vcpus(vm, err) || vm_create_gic(vm, err))
+	/* The devices after the vGIC: KVM takes their INTx level irqfds only once it exists. */
+	if (vm_load_images(vm, err) || vm_create_vcpus(vm, err) || vm_create_gic(vm, err) ||
+	    vm_create_vfio(vm, err))
 		goto fail;
 	*ret = vm;
 	return 0;
@@ -319,6 +327,7 @@ void vm_destroy(struct vm *vm)
 			close(vm->vcpus[i].fd);
 	}
 	free(vm->vcpus);
+	vm_destroy_vfio(vm);
 	vm_destroy_io(vm);
 	free(vm->cmdline);
 	vm_unmap_file(&vm->kernel);
@@ -394,8 +403,34 @@ static int write_file(const char *path, const void *buf, size_t len, struct vm_e
 }
 
 /*
+ * The root buses the config's assigned devices need (vm_vfio_place, as
+ * vm_place_vfio does: sysfs only, no device is opened), at least nr.
+ */
+static int dump_vfio_buses(const struct skiff_config *cfg, const char *boot_args, unsigned *nr,
+			   struct vm_error *err)
+{
+	char msg[VFIO_ERR_MAX + 64];
+	struct iommu_plan *p;
+	unsigned n;
+	int r;
+
+	if (!cfg->nr_vfio)
+		return 0;
+	if (boot_args_have(boot_args, "pci=off"))
+		return vm_fail(err, true, "%s: vfio[0]: the guest runs with pci=off, so there is no PCIe root bus "
+			       "to put an assigned device on", cfg->source);
+	r = vm_vfio_place(cfg, NULL, &p, &n, msg, sizeof(msg));
+	if (r < 0)
+		return vm_fail(err, r == -ENODEV || r == -EINVAL || r == -ENOSPC, "%s", msg);
+	iommu_plan_destroy(p);
+	*nr = n > *nr ? n : *nr;
+	return 0;
+}
+
+/*
  * `skiff --dump-dtb FILE`: the DTB the VM would get, without KVM: the
- * same config checks, command line, root-bus split and initrd place as
+ * same config checks, command line, root-bus split (assigned devices'
+ * buses included) and initrd place as
  * vm_create, through the same arm64_dt_for_config.
  */
 int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_error *err)
@@ -409,7 +444,8 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	size_t len;
 	int r;
 
-	if (vm_check_supported(cfg, err) || vm_plan_boot(cfg, &initrd_gpa, &initrd_len, err))
+	if (vm_check_supported(cfg, err) || vm_plan_boot(cfg, &initrd_gpa, &initrd_len, err) ||
+	    dump_vfio_buses(cfg, boot_args, &nr_buses, err))
 		return -1;
 	if (nr_buses && pci_root_cfg_aarch64(&rc, nr_buses, (struct irq_line){ 0 }))
 		return vm_fail(err, true, "%s: %u PCIe root buses: too many on aarch64", cfg->source, nr_buses);
