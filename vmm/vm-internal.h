@@ -99,6 +99,14 @@ struct vm {
 	(snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__), (err)->is_config = (cfgerr), -1)
 
 /* vm_common.c */
+/* A VM with every fd -1 and its stop eventfd and panic timer; NULL after vm_fail. */
+struct vm *vm_alloc(const struct skiff_config *cfg, struct vm_error *err);
+/* cfg->vcpu_count vCPUs with their kvm_run, each set up by vm_arch_vcpu_init. */
+int vm_create_vcpus(struct vm *vm, struct vm_error *err);
+/* First in vm_destroy: the vCPUs' fds and kvm_run mappings. */
+void vm_destroy_vcpus(struct vm *vm);
+/* Last in vm_destroy: buses, the irqchip, VM, memory and KVM fds, the stop machinery; frees vm. */
+void vm_free(struct vm *vm);
 void vm_request_stop(void *opaque, enum vm_stop_reason reason);
 /* Map a whole file read-only: -ENODATA if it is empty, -EISDIR for a directory. */
 int vm_map_file(const char *path, struct mapped_file *ret);
@@ -112,6 +120,8 @@ void vm_unmap_file(struct mapped_file *f);
 void vm_set_irq_level(void *opaque, unsigned gsi, bool high);
 /* Console input from the main loop (stdin) for the UART (len 0: only ask); false if the VM has none. */
 bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+/* One new vCPU (v->fd, v->index): its architectural state, the boot registers on vCPU 0; *step for errors. */
+int vm_arch_vcpu_init(struct vm *vm, struct vcpu *v, const char **step);
 /* Just before the vCPUs start / after they stopped (x86: the vVT-d engine). */
 int vm_arch_start(struct vm *vm);
 void vm_arch_stop(struct vm *vm);

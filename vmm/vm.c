@@ -329,66 +329,25 @@ static int vm_load_images(struct vm *vm, struct vm_error *err)
 	return 0;
 }
 
-static int vm_create_vcpus(struct vm *vm, struct vm_error *err)
+int vm_arch_vcpu_init(struct vm *vm, struct vcpu *v, const char **step)
 {
-	unsigned n = vm->cfg->vcpu_count;
-	int max = kvm_check_extension(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+	int r = x86_vcpu_init(v->fd, vm->cpuid, v->index, vm->cfg->vcpu_count, vm->cfg->smt, step);
 
-	if (max > 0 && n > (unsigned)max)
-		return vm_fail(err, true, "%s: machine-config.vcpu_count: this host's KVM allows at most %d vCPUs, got %u",
-			       vm->cfg->source, max, n);
-	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
-		return vm_fail(err, false, "out of memory");
-	for (unsigned i = 0; i < n; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		const char *step = "create";
-		int r;
-
-		v->vm = vm;
-		v->index = i;
-		v->fd = -1;
-		r = kvm_create_vcpu(vm->vm_fd, i, &v->fd);
-		if (!r) {
-			v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-			if (v->run == MAP_FAILED) {
-				v->run = NULL;
-				r = -errno;
-			}
-		}
-		vm->nr_vcpus = i + 1;
-		if (!r)
-			r = x86_vcpu_init(v->fd, vm->cpuid, i, n, vm->cfg->smt, &step);
-		/* Only the boot CPU gets a register state; the others wait for INIT/SIPI. */
-		if (!r && i == 0) {
-			step = "set the boot registers";
-			r = x86_vcpu_set_boot_state(v->fd, &vm->entry);
-		}
-		if (r)
-			return vm_fail(err, false, "vCPU %u: %s: %s", i, step, strerror(-r));
+	/* Only the boot CPU gets a register state; the others wait for INIT/SIPI. */
+	if (!r && v->index == 0) {
+		*step = "set the boot registers";
+		r = x86_vcpu_set_boot_state(v->fd, &vm->entry);
 	}
-	return 0;
+	return r;
 }
 
 int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *err)
 {
-	struct vm *vm = calloc(1, sizeof(*vm));
+	struct vm *vm = vm_alloc(cfg, err);
 	const char *boot_args;
 
 	if (!vm)
-		return vm_fail(err, false, "out of memory");
-	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->serial_file_fd = vm->panic_timer_fd = -1;
-	vm->mem.memfd = -1;
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	bus_init(&vm->pio);
-	bus_init(&vm->mmio);
-	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vm->panic_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (vm->stop_efd < 0 || vm->panic_timer_fd < 0) {
-		(void)vm_fail(err, false, "eventfd/timerfd: %s", strerror(errno));
-		goto fail;
-	}
+		return -1;
 	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_devices(vm, err))
 		goto fail;
 	boot_args = cfg->boot_args ? cfg->boot_args : DEFAULT_BOOT_ARGS;
@@ -426,13 +385,7 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i].run)
-			munmap(vm->vcpus[i].run, vm->run_size);
-		if (vm->vcpus[i].fd >= 0)
-			close(vm->vcpus[i].fd);
-	}
-	free(vm->vcpus);
+	vm_destroy_vcpus(vm);
 	free(vm->cpuid);
 	/* Devices drain and sync their I/O before anything they use goes away (vm_run stopped the vVT-d engine). */
 	vm_destroy_vfio(vm);
@@ -445,21 +398,5 @@ void vm_destroy(struct vm *vm)
 		serial8250_destroy(&vm->com1);
 	if (vm->rtc_ready)
 		cmos_rtc_destroy(&vm->rtc);
-	bus_destroy(&vm->pio);
-	bus_destroy(&vm->mmio);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	gmem_destroy(&vm->mem);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	if (vm->serial_file_fd >= 0) {
-		fsync(vm->serial_file_fd);
-		close(vm->serial_file_fd);
-	}
-	if (vm->stop_efd >= 0)
-		close(vm->stop_efd);
-	if (vm->panic_timer_fd >= 0)
-		close(vm->panic_timer_fd);
-	pthread_mutex_destroy(&vm->stop_lock);
-	free(vm);
+	vm_free(vm);
 }

@@ -183,45 +183,16 @@ static int vm_load_images(struct vm *vm, struct vm_error *err)
 	return 0;
 }
 
-static int vm_create_vcpus(struct vm *vm, struct vm_error *err)
+int vm_arch_vcpu_init(struct vm *vm, struct vcpu *v, const char **step)
 {
-	unsigned n = vm->cfg->vcpu_count;
-	int max = kvm_check_extension(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+	int r = arm64_vcpu_init(vm->vm_fd, v->fd, v->index, step);
 
-	if (max > 0 && n > (unsigned)max)
-		return vm_fail(err, true, "%s: machine-config.vcpu_count: this host's KVM allows at most %d vCPUs, got %u",
-			       vm->cfg->source, max, n);
-	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
-		return vm_fail(err, false, "out of memory");
-	for (unsigned i = 0; i < n; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		const char *step = "create";
-		int r;
-
-		v->vm = vm;
-		v->index = i;
-		v->fd = -1;
-		r = kvm_create_vcpu(vm->vm_fd, i, &v->fd);
-		if (!r) {
-			v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-			if (v->run == MAP_FAILED) {
-				v->run = NULL;
-				r = -errno;
-			}
-		}
-		vm->nr_vcpus = i + 1;
-		if (!r)
-			r = arm64_vcpu_init(vm->vm_fd, v->fd, i, &step);
-		/* Secondaries stay powered off until the guest's PSCI CPU_ON, which KVM handles. */
-		if (!r && i == 0) {
-			step = "set the boot registers";
-			r = arm64_vcpu_set_boot_state(v->fd, vm->entry_pc, vm->dtb_gpa);
-		}
-		if (r)
-			return vm_fail(err, false, "vCPU %u: %s: %s", i, step, strerror(-r));
+	/* Secondaries stay powered off until the guest's PSCI CPU_ON, which KVM handles. */
+	if (!r && v->index == 0) {
+		*step = "set the boot registers";
+		r = arm64_vcpu_set_boot_state(v->fd, vm->entry_pc, vm->dtb_gpa);
 	}
-	return 0;
+	return r;
 }
 
 /* The vGIC (distributor, redistributors) and the ITS, after the vCPUs. */
@@ -271,20 +242,9 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 
 	if (vm_check_supported(cfg, err))
 		return -1;
-	vm = calloc(1, sizeof(*vm));
+	vm = vm_alloc(cfg, err);
 	if (!vm)
-		return vm_fail(err, false, "out of memory");
-	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->serial_file_fd = vm->gic_fd = vm->its_fd = vm->panic_timer_fd = -1;
-	vm->mem.memfd = -1;
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	bus_init(&vm->pio);
-	bus_init(&vm->mmio);
-	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_efd < 0) {
-		(void)vm_fail(err, false, "eventfd: %s", strerror(errno));
-		goto fail;
-	}
+		return -1;
 	/*
 	 * Assigned devices (vm_vfio.c, shared with x86): placed on root buses
 	 * of their own first, so the root complex and the DTB have them; no
@@ -320,13 +280,7 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i].run)
-			munmap(vm->vcpus[i].run, vm->run_size);
-		if (vm->vcpus[i].fd >= 0)
-			close(vm->vcpus[i].fd);
-	}
-	free(vm->vcpus);
+	vm_destroy_vcpus(vm);
 	vm_destroy_vfio(vm);
 	vm_destroy_io(vm);
 	free(vm->cmdline);
@@ -334,25 +288,7 @@ void vm_destroy(struct vm *vm)
 	vm_unmap_file(&vm->initrd);
 	if (vm->uart_ready)
 		pl011_destroy(&vm->uart);
-	bus_destroy(&vm->pio);
-	bus_destroy(&vm->mmio);
-	if (vm->its_fd >= 0)
-		close(vm->its_fd);
-	if (vm->gic_fd >= 0)
-		close(vm->gic_fd);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	gmem_destroy(&vm->mem);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	if (vm->serial_file_fd >= 0) {
-		fsync(vm->serial_file_fd);
-		close(vm->serial_file_fd);
-	}
-	if (vm->stop_efd >= 0)
-		close(vm->stop_efd);
-	pthread_mutex_destroy(&vm->stop_lock);
-	free(vm);
+	vm_free(vm);
 }
 
 /* Where vm_load_images will put the initrd, from the kernel's header and the initrd's size. */

@@ -1,14 +1,119 @@
 // SPDX-License-Identifier: Apache-2.0
-/* What both architectures' VM construction shares: stop requests, mapping the boot images. */
+/*
+ * What both architectures' VM construction shares: the VM's allocation and
+ * stop machinery, vCPU creation (the architecture initialises each vCPU),
+ * the teardown of both, stop requests, mapping the boot images.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "vm-internal.h"
+
+struct vm *vm_alloc(const struct skiff_config *cfg, struct vm_error *err)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm) {
+		(void)vm_fail(err, false, "out of memory");
+		return NULL;
+	}
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->serial_file_fd = vm->panic_timer_fd = vm->gic_fd = vm->its_fd = -1;
+	vm->mem.memfd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->panic_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->stop_efd < 0 || vm->panic_timer_fd < 0) {
+		(void)vm_fail(err, false, "eventfd/timerfd: %s", strerror(errno));
+		vm_free(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+int vm_create_vcpus(struct vm *vm, struct vm_error *err)
+{
+	unsigned n = vm->cfg->vcpu_count;
+	int max = kvm_check_extension(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+
+	if (max > 0 && n > (unsigned)max)
+		return vm_fail(err, true, "%s: machine-config.vcpu_count: this host's KVM allows at most %d vCPUs, got %u",
+			       vm->cfg->source, max, n);
+	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return vm_fail(err, false, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		const char *step = "create";
+		int r;
+
+		v->vm = vm;
+		v->index = i;
+		v->fd = -1;
+		r = kvm_create_vcpu(vm->vm_fd, i, &v->fd);
+		if (!r) {
+			v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+			if (v->run == MAP_FAILED) {
+				v->run = NULL;
+				r = -errno;
+			}
+		}
+		vm->nr_vcpus = i + 1;
+		if (!r)
+			r = vm_arch_vcpu_init(vm, v, &step);
+		if (r)
+			return vm_fail(err, false, "vCPU %u: %s: %s", i, step, strerror(-r));
+	}
+	return 0;
+}
+
+void vm_destroy_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+}
+
+void vm_free(struct vm *vm)
+{
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->its_fd >= 0)
+		close(vm->its_fd);
+	if (vm->gic_fd >= 0)
+		close(vm->gic_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	gmem_destroy(&vm->mem);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->serial_file_fd >= 0) {
+		fsync(vm->serial_file_fd);
+		close(vm->serial_file_fd);
+	}
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	if (vm->panic_timer_fd >= 0)
+		close(vm->panic_timer_fd);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}
 
 void vm_request_stop(void *opaque, enum vm_stop_reason reason)
 {
