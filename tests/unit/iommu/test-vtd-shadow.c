@@ -766,6 +766,14 @@ static uint64_t reg_read(struct vtd *v, unsigned off, unsigned len)
  * unit offers RWBF, and GCMD.WBF reaches the shadow as a walk of every
  * domain; WBFS clears only after the flush.
  */
+/* The guest's switch-on: the scalable-mode root table, then translation. */
+static void unit_translate_on(struct vtd *v)
+{
+	reg_write(v, VTD_RTADDR_REG, root_table | 1ull << 10, 8);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
+	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE, 4);
+}
+
 static void test_unit_wbf(void)
 {
 	struct vtd_params p = { .index = 1, .addr_width = 48, .bus = 0x80 };
@@ -788,9 +796,7 @@ static void test_unit_wbf(void)
 	CHECK(reg_read(v, VTD_CAP_REG, 8) & 1ull << 4);
 	root = new_table();
 	set_pasid(rid_of(0), PE_FS, 9, root);
-	reg_write(v, VTD_RTADDR_REG, root_table | 1ull << 10, 8);
-	reg_write(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
-	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE, 4);
+	unit_translate_on(v);
 	vtd_drain(v);
 	io = pt_of(0);
 	CHECK(io && io != vm_ioas);
@@ -867,9 +873,7 @@ static void test_unit_wbf_wait(void)
 	CHECK(iq_engine_start(e) == 0);
 	root = new_table();
 	set_pasid(rid_of(0), PE_FS, 9, root);
-	reg_write(v, VTD_RTADDR_REG, root_table | 1ull << 10, 8);
-	reg_write(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
-	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE, 4);
+	unit_translate_on(v);
 	fs_map(root, IOVA0, GPA0, 8 * PG, PG, true);
 	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE | VTD_GCMD_WBF, 4);
 	/* the write returned: the flush is done, nothing left to poll */
@@ -890,9 +894,7 @@ static void test_unit_wbf_wait(void)
 	CHECK(vtd_create(&p, &env, &v, err, sizeof(err)) == 0);
 	if (!v)
 		return;
-	reg_write(v, VTD_RTADDR_REG, root_table | 1ull << 10, 8);
-	reg_write(v, VTD_GCMD_REG, VTD_GCMD_SRTP, 4);
-	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE, 4);
+	unit_translate_on(v);
 	vtd_drain(v);
 	reg_write(v, VTD_GCMD_REG, VTD_GCMD_TE | VTD_GCMD_WBF, 4);
 	CHECK(reg_read(v, VTD_GSTS_REG, 4) & VTD_GSTS_WBFS);
