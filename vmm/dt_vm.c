@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dt.h"
+#include "iommu.h"
 #include "layout.h"
 #include "vm-internal.h"
 #include "vm_arm64.h"
@@ -37,9 +38,27 @@ static void dt_fixed_params(struct dt_params *p, unsigned nr_cpus, uint64_t ram_
 	p->pci_intx_spi_base = AARCH64_PCI_INTX_SPI_BASE;
 }
 
+/* One vSMMUv3 node per arm64_vsmmu_units() slot, each the iommu-map target of its unit's root bus. */
+static void dt_vsmmus(const struct skiff_config *cfg, const struct iommu_plan *plan, struct dt_params *p)
+{
+	unsigned units[AARCH64_VIOMMU_MAX];
+	unsigned n = arm64_vsmmu_units(cfg, plan, units, AARCH64_VIOMMU_MAX);
+
+	for (unsigned k = 0; k < n && k < DT_MAX_VIOMMUS; k++) {
+		unsigned bus = iommu_plan_unit(plan, units[k])->root_bus;
+
+		p->viommus[k] = (struct dt_smmuv3){ .base = AARCH64_VIOMMU_BASE + k * AARCH64_VIOMMU_STRIDE,
+						    .spi_base = AARCH64_VIOMMU_SPI_BASE + k * AARCH64_VIOMMU_SPIS_PER,
+						    .its_devid = AARCH64_VIOMMU_ITS_DEVID_BASE + k };
+		p->nr_viommus = k + 1;
+		if (bus < p->nr_pci_hosts)
+			p->pci[bus].viommu = (int)k;
+	}
+}
+
 int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
-			uint64_t initrd_gpa, uint64_t initrd_len, void *buf, size_t size, size_t *len,
-			char *msg, size_t msglen)
+			const struct iommu_plan *plan, uint64_t initrd_gpa, uint64_t initrd_len, void *buf,
+			size_t size, size_t *len, char *msg, size_t msglen)
 {
 	struct dt_params p;
 	int r;
@@ -67,6 +86,7 @@ int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, con
 		};
 	}
 	p.nr_pci_hosts = rc ? rc->nr_buses : 0;
+	dt_vsmmus(cfg, plan, &p);
 	r = dt_build(&p, buf, size, len);
 	if (r)
 		snprintf(msg, msglen, "building the device tree: %s", r == -ENOSPC ? "it exceeds 2 MiB" : strerror(-r));

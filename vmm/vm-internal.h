@@ -80,6 +80,7 @@ struct vm {
 	struct vm_virtio_dev virtio[VM_MAX_VIRTIO];
 	struct vm_vfio *vfio;      /* assigned PCI functions (vm_vfio.c), NULL: none */
 	struct vm_viommu *viommu;  /* guest-visible VT-d units (vm_viommu.c), NULL: none */
+	struct vm_vsmmu *vsmmu;    /* guest-visible SMMUv3s, aarch64 (vm_vsmmu.c), NULL: none */
 
 	/* Stopping: the first reason wins; stop_efd wakes the main loop. */
 	pthread_mutex_t stop_lock;
@@ -178,6 +179,12 @@ void vm_destroy_vfio(struct vm *vm);
  */
 struct vtd_backend_ops;
 bool vm_vfio_viommu_supported(const struct vm *vm);
+/* The executed plan (NULL: no assigned devices). */
+const struct iommu_plan *vm_vfio_plan(const struct vm *vm);
+/* Plan unit's streams for a vSMMUv3 nested backend (at most max); *iommufd the VM's iommufd. */
+struct smmuv3_nested_dev;
+unsigned vm_vfio_unit_streams(struct vm *vm, unsigned unit, struct smmuv3_nested_dev *out, unsigned max,
+			      int *iommufd);
 /* Whether assigned function f is translated by its unit (false: it fell back alone, or is not assigned). */
 bool vm_vfio_func_translated(const struct vm *vm, const struct pci_func *f);
 int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const struct vtd_backend_ops **ret,

@@ -44,16 +44,15 @@ void vm_set_irq_level(void *opaque, unsigned gsi, bool high)
 		log_warn("vm: raising SPI %u: %s", gsi, strerror(-r));
 }
 
-/* No vIOMMU on aarch64 yet: nothing runs beside the vCPUs. */
+/* The vSMMUv3s' queue engine is what runs beside the vCPUs. */
 int vm_arch_start(struct vm *vm)
 {
-	(void)vm;
-	return 0;
+	return vm_vsmmu_start(vm);
 }
 
 void vm_arch_stop(struct vm *vm)
 {
-	(void)vm;
+	vm_vsmmu_stop(vm);
 }
 
 bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
@@ -68,9 +67,9 @@ bool vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 /* What the aarch64 VM does not do yet, refused up front with the config path. */
 static int vm_check_supported(const struct skiff_config *cfg, struct vm_error *err)
 {
-	if (cfg->iommu.enabled)
-		return vm_fail(err, true, "%s: iommu.enabled: the guest-visible vIOMMU is a VT-d, x86_64 only; "
-			       "aarch64 guests get none yet", cfg->source);
+	if (cfg->iommu.enabled && cfg->iommu.address_width != CONFIG_IOMMU_ADDR_WIDTH_DEFAULT)
+		return vm_fail(err, true, "%s: iommu.address_width: the vSMMUv3 walks 48-bit tables; %u is a VT-d "
+			       "setting (x86_64 only)", cfg->source, cfg->iommu.address_width);
 	if (cfg->vcpu_count > AARCH64_MAX_VCPUS)
 		return vm_fail(err, true, "%s: machine-config.vcpu_count: at most %d on aarch64, got %u", cfg->source,
 			       AARCH64_MAX_VCPUS, cfg->vcpu_count);
@@ -171,7 +170,8 @@ static int vm_load_images(struct vm *vm, struct vm_error *err)
 	dtb = gmem_slice(&vm->mem, plan.dtb_gpa, AARCH64_FDT_MAX_SIZE);
 	if (!dtb)
 		return vm_fail(err, false, "guest memory too small for the device tree");
-	r = arm64_dt_for_config(cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, plan.initrd_gpa, vm->initrd.len,
+	r = arm64_dt_for_config(cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, vm_vfio_plan(vm), plan.initrd_gpa,
+				vm->initrd.len,
 				dtb, AARCH64_FDT_MAX_SIZE, &dtb_len, err->msg, sizeof(err->msg));
 	if (r)
 		return err->is_config = r == -EINVAL, -1;
@@ -261,7 +261,7 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	}
 	/* The devices after the vGIC: KVM takes their INTx level irqfds only once it exists. */
 	if (vm_load_images(vm, err) || vm_create_vcpus(vm, err) || vm_create_gic(vm, err) ||
-	    vm_create_vfio(vm, err))
+	    vm_create_vfio(vm, err) || vm_create_vsmmu(vm, err))
 		goto fail;
 	*ret = vm;
 	return 0;
@@ -281,6 +281,8 @@ void vm_destroy(struct vm *vm)
 	if (!vm)
 		return;
 	vm_destroy_vcpus(vm);
+	vm_vsmmu_stop(vm);
+	vm_destroy_vsmmu(vm);
 	vm_destroy_vfio(vm);
 	vm_destroy_io(vm);
 	free(vm->cmdline);
@@ -340,25 +342,25 @@ static int write_file(const char *path, const void *buf, size_t len, struct vm_e
 
 /*
  * The root buses the config's assigned devices need (vm_vfio_place, as
- * vm_place_vfio does: sysfs only, no device is opened), at least nr.
+ * vm_place_vfio does: sysfs only, no device is opened), at least nr; the
+ * plan in *ret for the vSMMUv3 nodes (NULL without assigned devices).
  */
 static int dump_vfio_buses(const struct skiff_config *cfg, const char *boot_args, unsigned *nr,
-			   struct vm_error *err)
+			   struct iommu_plan **ret, struct vm_error *err)
 {
 	char msg[VFIO_ERR_MAX + 64];
-	struct iommu_plan *p;
 	unsigned n;
 	int r;
 
+	*ret = NULL;
 	if (!cfg->nr_vfio)
 		return 0;
 	if (boot_args_have(boot_args, "pci=off"))
 		return vm_fail(err, true, "%s: vfio[0]: the guest runs with pci=off, so there is no PCIe root bus "
 			       "to put an assigned device on", cfg->source);
-	r = vm_vfio_place(cfg, NULL, &p, &n, msg, sizeof(msg));
+	r = vm_vfio_place(cfg, NULL, ret, &n, msg, sizeof(msg));
 	if (r < 0)
 		return vm_fail(err, r == -ENODEV || r == -EINVAL || r == -ENOSPC, "%s", msg);
-	iommu_plan_destroy(p);
 	*nr = n > *nr ? n : *nr;
 	return 0;
 }
@@ -374,6 +376,7 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	const char *boot_args = cfg->boot_args ? cfg->boot_args : ARM64_DEFAULT_BOOT_ARGS;
 	unsigned nr_buses = arm64_nr_root_buses(cfg, boot_args);
 	uint64_t initrd_gpa, initrd_len;
+	struct iommu_plan *plan = NULL;
 	struct pci_root_cfg rc;
 	char *cmdline = NULL;
 	void *buf = NULL;
@@ -381,16 +384,18 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	int r;
 
 	if (vm_check_supported(cfg, err) || vm_plan_boot(cfg, &initrd_gpa, &initrd_len, err) ||
-	    dump_vfio_buses(cfg, boot_args, &nr_buses, err))
+	    dump_vfio_buses(cfg, boot_args, &nr_buses, &plan, err))
 		return -1;
-	if (nr_buses && pci_root_cfg_aarch64(&rc, nr_buses, (struct irq_line){ 0 }))
+	if (nr_buses && pci_root_cfg_aarch64(&rc, nr_buses, (struct irq_line){ 0 })) {
+		iommu_plan_destroy(plan);
 		return vm_fail(err, true, "%s: %u PCIe root buses: too many on aarch64", cfg->source, nr_buses);
+	}
 	cmdline = vm_build_cmdline(cfg, boot_args);
 	buf = malloc(AARCH64_FDT_MAX_SIZE);
 	if (!cmdline || !buf) {
 		r = vm_fail(err, false, "out of memory");
 	} else {
-		r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, initrd_gpa, initrd_len, buf,
+		r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan, initrd_gpa, initrd_len, buf,
 					AARCH64_FDT_MAX_SIZE, &len, err->msg, sizeof(err->msg));
 		if (r)
 			err->is_config = r == -EINVAL, r = -1;
@@ -399,5 +404,6 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	}
 	free(cmdline);
 	free(buf);
+	iommu_plan_destroy(plan);
 	return r;
 }

@@ -9,16 +9,36 @@
 
 #define ARM64_DEFAULT_BOOT_ARGS "console=ttyAMA0 panic=-1"
 
+struct iommu_plan;
+struct vm;
+struct vm_error;
+
 /*
  * The device tree for cfg (dt_vm.c): vcpu_count CPUs, RAM from the
  * layout, cmdline as bootargs, one ECAM host bridge per root bus of rc
- * (NULL: pci=off, none), the initrd [initrd_gpa, +initrd_len) (len 0:
+ * (NULL: pci=off, none), a vSMMUv3 per arm64_vsmmu_units() of plan (NULL:
+ * no assigned devices), the initrd [initrd_gpa, +initrd_len) (len 0:
  * none). Into buf (size bytes); *len gets the size. -errno with one
  * sentence in msg.
  */
 int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
-			uint64_t initrd_gpa, uint64_t initrd_len, void *buf, size_t size, size_t *len,
-			char *msg, size_t msglen);
+			const struct iommu_plan *plan, uint64_t initrd_gpa, uint64_t initrd_len, void *buf,
+			size_t size, size_t *len, char *msg, size_t msglen);
+
+/*
+ * vm_vsmmu.c: the guest's vSMMUv3s. arm64_vsmmu_units() lists the plan
+ * units that get one, in slot order (slot k: registers at
+ * AARCH64_VIOMMU_BASE + k * stride, ITS DeviceID base + k): every unit
+ * with devices when the config's iommu section is on, none otherwise.
+ * The DT (dt_vm.c) and the VM use the same list.
+ */
+unsigned arm64_vsmmu_units(const struct skiff_config *cfg, const struct iommu_plan *p, unsigned *unit,
+			   unsigned max);
+/* After vm_create_vfio; vm_vsmmu_start before the vCPUs run, _stop after; _destroy before vm_destroy_vfio. */
+int vm_create_vsmmu(struct vm *vm, struct vm_error *err);
+int vm_vsmmu_start(struct vm *vm);
+void vm_vsmmu_stop(struct vm *vm);
+void vm_destroy_vsmmu(struct vm *vm);
 
 /* The root-bus split the VM uses for cfg: 0 with pci=off in boot_args. */
 unsigned arm64_nr_root_buses(const struct skiff_config *cfg, const char *boot_args);

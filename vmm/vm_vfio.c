@@ -420,3 +420,33 @@ int vm_vfio_viommu_backend(struct vm *vm, unsigned bus_index, uint8_t bus, const
 	*ret = vtd_shadow_backend(vv->shadow[unit]);
 	return 0;
 }
+
+const struct iommu_plan *vm_vfio_plan(const struct vm *vm)
+{
+	return vm->vfio ? vm->vfio->plan : NULL;
+}
+
+/*
+ * Plan unit `unit`'s devices as a vSMMUv3's nested backend takes them
+ * (docs/vsmmuv3.md "In an arm64 VM"): guest StreamID = guest RID, the
+ * iommufd device, the plan's VDEVICE, replace-attach through VFIO.
+ * Devices that fell back alone are left out (they have no VDEVICE).
+ */
+unsigned vm_vfio_unit_streams(struct vm *vm, unsigned unit, struct smmuv3_nested_dev *out, unsigned max,
+			      int *iommufd)
+{
+	struct vm_vfio *vv = vm->vfio;
+	unsigned n = 0;
+
+	*iommufd = vv && vv->io ? vfio_iommu_fd(vv->io) : -1;
+	for (unsigned i = 0; vv && i < iommu_plan_nr_devs(vv->plan) && n < max; i++) {
+		const struct iommu_dev *d = iommu_plan_dev(vv->plan, i);
+
+		if (d->unit != unit || d->why[0] || !d->vdevice_id)
+			continue;
+		out[n++] = (struct smmuv3_nested_dev){ .sid = d->virt_id, .dev_id = d->dev_id,
+						       .vdevice_id = d->vdevice_id,
+						       .at = { plan_attach, plan_detach, vv->dev[i] } };
+	}
+	return n;
+}
