@@ -12,7 +12,9 @@ enum {
 	PH_GIC = 1,
 	PH_ITS = 2,
 	PH_CLK = 3,
+	PH_MSI_WINDOW = 4,
 	PH_SMMU0 = 16,   /* vSMMUv3 i: PH_SMMU0 + i */
+	PH_PCIDEV0 = 64, /* host h's device d: PH_PCIDEV0 + h * 32 + d */
 };
 
 /* GIC interrupt specifier: type (0 SPI, 1 PPI), number, flags. */
@@ -46,6 +48,8 @@ void dtw_begin_at(struct dtw *w, const char *name, uint64_t addr);
 /* dt_pci.c */
 int dt_check_pci(const struct dt_params *p);
 void dt_smmuv3_nodes(struct dtw *w, const struct dt_params *p);
+/* /reserved-memory with the MSI window, when a host has msi_direct_devs. */
+void dt_msi_window_node(struct dtw *w, const struct dt_params *p);
 void dt_pci_nodes(struct dtw *w, const struct dt_params *p);
 
 #endif

@@ -249,6 +249,7 @@ static void root_node(struct dtw *w, const struct dt_params *p)
 	dtw_u32(w, "interrupt-parent", PH_GIC);
 	chosen_node(w, p);
 	memory_node(w, p);
+	dt_msi_window_node(w, p);
 	cpus_node(w, p);
 	psci_node(w);
 	gic_node(w, p);

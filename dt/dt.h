@@ -31,6 +31,13 @@ struct dt_pci_host {
 	struct dt_range mmio32;      /* non-prefetchable, below 4 GiB; size 0: none */
 	struct dt_range mmio64;      /* size 0: none */
 	int viommu;                  /* index into dt_params.viommus, or -1 (no vIOMMU) */
+	/*
+	 * Bit d: device d (function 0) on bus_start is an assigned device
+	 * behind the vSMMUv3 whose stage-1 must map dt_params.msi_window 1:1;
+	 * it gets a node of its own naming the window (reserved-memory
+	 * iommu-addresses), which Linux turns into a direct mapping.
+	 */
+	uint32_t msi_direct_devs;
 };
 
 /*
@@ -60,6 +67,13 @@ struct dt_params {
 	unsigned pci_intx_spi_base;      /* slot d pin p (0 = INTA) -> base + (d + p) % 4, level */
 	unsigned nr_viommus;             /* 0..DT_MAX_VIOMMUS */
 	struct dt_smmuv3 viommus[DT_MAX_VIOMMUS];
+	/*
+	 * The host's MSI doorbell window (iommufd maps the host interrupt
+	 * controller there in a nested device's stage-2): the host programs
+	 * the device's MSIs with addresses in it, and they pass the guest's
+	 * stage-1 first. Size 0: none (then no host may set msi_direct_devs).
+	 */
+	struct dt_range msi_window;
 	const char *bootargs;            /* NULL: none */
 	struct dt_range initrd;          /* size 0: none */
 };

@@ -7,6 +7,7 @@
  * and iommu-map are identities over the bridge's buses.
  */
 #include <errno.h>
+#include <stdio.h>
 
 #include "dt-priv.h"
 
@@ -34,7 +35,7 @@ int dt_check_pci(const struct dt_params *p)
 		const struct dt_pci_host *h = &p->pci[i];
 		if (h->bus_start > h->bus_end || h->ecam_base % (1u << 20) ||
 		    h->ecam_base > UINT64_MAX - (256ull << 20) || !windows_ok(h) ||
-		    h->viommu < -1 || h->viommu >= (int)p->nr_viommus)
+		    h->viommu < -1 || h->viommu >= (int)p->nr_viommus || (h->msi_direct_devs && !p->msi_window.size))
 			return -EINVAL;
 		for (unsigned j = 0; j < i; j++)
 			if (h->bus_start <= p->pci[j].bus_end && p->pci[j].bus_start <= h->bus_end)
@@ -68,6 +69,70 @@ void dt_smmuv3_nodes(struct dtw *w, const struct dt_params *p)
 		dtw_cells(w, "msi-parent", msi_parent, 2);
 		dtw_u32(w, "#iommu-cells", 1);
 		dtw_u32(w, "phandle", PH_SMMU0 + i);
+		dtw_end(w);
+	}
+}
+
+/* A property of n cells (any n) filled in place: n may exceed dtw_cells' buffer. */
+static fdt32_t *dtw_cells_in_place(struct dtw *w, const char *name, size_t n)
+{
+	void *val = NULL;
+
+	if (!w->err)
+		w->err = fdt_property_placeholder(w->fdt, name, (int)(n * sizeof(fdt32_t)), &val);
+	return w->err ? NULL : val;
+}
+
+void dt_msi_window_node(struct dtw *w, const struct dt_params *p)
+{
+	const struct dt_range *win = &p->msi_window;
+	unsigned n = 0;
+	fdt32_t *c;
+
+	for (unsigned h = 0; h < p->nr_pci_hosts; h++)
+		n += (unsigned)__builtin_popcount(p->pci[h].msi_direct_devs);
+	if (!n || !win->size)
+		return;
+	dtw_begin(w, "reserved-memory");
+	dtw_u32(w, "#address-cells", 2);
+	dtw_u32(w, "#size-cells", 2);
+	dtw_empty(w, "ranges");
+	dtw_begin_at(w, "msi-window", win->base);
+	/* reg equal to the IOVA range: Linux makes it a direct (1:1) mapping, not a mere reservation */
+	dtw_reg(w, win, 1);
+	dtw_empty(w, "no-map");
+	/* per device: its phandle, then a PCI address (3 cells) and size (2), as its bus counts them */
+	c = dtw_cells_in_place(w, "iommu-addresses", (size_t)n * 6);
+	for (unsigned h = 0; c && h < p->nr_pci_hosts; h++)
+		for (unsigned d = 0; d < 32; d++) {
+			if (!(p->pci[h].msi_direct_devs & (1u << d)))
+				continue;
+			const uint32_t e[6] = { PH_PCIDEV0 + h * 32 + d, PCI_SPACE_MMIO32, (uint32_t)(win->base >> 32),
+						(uint32_t)win->base, (uint32_t)(win->size >> 32), (uint32_t)win->size };
+			for (unsigned k = 0; k < 6; k++)
+				*c++ = cpu_to_fdt32(e[k]);
+		}
+	dtw_u32(w, "phandle", PH_MSI_WINDOW);
+	dtw_end(w);
+	dtw_end(w);
+}
+
+/* Assigned devices whose stage-1 must map the MSI window: a node each, found by Linux through reg's devfn. */
+static void msi_direct_dev_nodes(struct dtw *w, const struct dt_params *p, unsigned i)
+{
+	const struct dt_pci_host *h = &p->pci[i];
+
+	for (unsigned d = 0; d < 32; d++) {
+		if (!(h->msi_direct_devs & (1u << d)))
+			continue;
+		const uint32_t reg[5] = { (uint32_t)h->bus_start << 16 | d << 11, 0, 0, 0, 0 };
+		char name[32];
+
+		snprintf(name, sizeof(name), "endpoint@%x", d);
+		dtw_begin(w, name);
+		dtw_cells(w, "reg", reg, 5);
+		dtw_u32(w, "memory-region", PH_MSI_WINDOW);
+		dtw_u32(w, "phandle", PH_PCIDEV0 + i * 32 + d);
 		dtw_end(w);
 	}
 }
@@ -112,14 +177,9 @@ static void intx_props(struct dtw *w, const struct dt_params *p)
 	dtw_u32(w, "#interrupt-cells", 1);
 	dtw_cells(w, "interrupt-map-mask", mask, 4);
 	/* 160 cells, more than dtw_cells' buffer: filled in place. */
-	void *val = NULL;
-	if (!w->err)
-		w->err = fdt_property_placeholder(w->fdt, "interrupt-map", (int)(n * sizeof(fdt32_t)), &val);
-	if (!w->err) {
-		fdt32_t *dst = val;
-		for (size_t k = 0; k < n; k++)
-			dst[k] = cpu_to_fdt32(map[k]);
-	}
+	fdt32_t *dst = dtw_cells_in_place(w, "interrupt-map", n);
+	for (size_t k = 0; dst && k < n; k++)
+		dst[k] = cpu_to_fdt32(map[k]);
 }
 
 static void host_node(struct dtw *w, const struct dt_params *p, unsigned i)
@@ -148,6 +208,7 @@ static void host_node(struct dtw *w, const struct dt_params *p, unsigned i)
 		const uint32_t iommu_map[4] = { rid, PH_SMMU0 + (uint32_t)h->viommu, rid, nrid };
 		dtw_cells(w, "iommu-map", iommu_map, 4);
 	}
+	msi_direct_dev_nodes(w, p, i);
 	dtw_end(w);
 }
 

@@ -66,6 +66,29 @@ bool iommu_sysfs_has_instance(const struct iommu_plan *p, const char *name)
 	return stat(path, &st) == 0;
 }
 
+int iommu_sysfs_msi_window(const char *sysfs, const char *bdf, uint64_t *base, uint64_t *size)
+{
+	char path[PATH_MAX], line[128], type[32];
+	unsigned long long start, end;
+	int r = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group/reserved_regions", sysfs ? sysfs : "/sys",
+		 bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* "0x0000000008000000 0x00000000080fffff msi" per line; "msi" is the software-managed window */
+	while (r && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %llx %31s", &start, &end, type) == 3 && !strcmp(type, "msi") && end > start) {
+			*base = start;
+			*size = end - start + 1;
+			r = 0;
+		}
+	fclose(f);
+	return r;
+}
+
 int iommu_sysfs_instance(const struct iommu_plan *p, const char *bdf, char *name, size_t len, char *err,
 			 size_t errlen)
 {

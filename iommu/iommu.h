@@ -163,6 +163,14 @@ int iommu_plan_create(const struct iommu_sys *sys, const struct iommu_paths *pat
  */
 void iommu_plan_destroy(struct iommu_plan *p);
 
+/*
+ * The host's software MSI window for PCI function bdf: the "msi" line of
+ * its IOMMU group's reserved_regions (sysfs NULL: /sys), where iommufd
+ * maps the interrupt controller's doorbell into a device's stage-2 (Arm
+ * SMMUv3: 0x8000000, 1 MiB). -ENOENT: none; -errno: unreadable.
+ */
+int iommu_sysfs_msi_window(const char *sysfs, const char *bdf, uint64_t *base, uint64_t *size);
+
 /* Find the device's host IOMMU instance (sysfs) and put it in its unit. */
 int iommu_plan_add(struct iommu_plan *p, const struct iommu_dev_desc *d, char *err, size_t errlen)
 	SKIFF_MUST_CHECK;

@@ -38,6 +38,30 @@ static void dt_fixed_params(struct dt_params *p, unsigned nr_cpus, uint64_t ram_
 	p->pci_intx_spi_base = AARCH64_PCI_INTX_SPI_BASE;
 }
 
+/*
+ * The unit's assigned devices whose host has a software MSI window: their
+ * MSIs (host-programmed addresses in that window) pass the guest's
+ * stage-1, so the DT asks the guest to map the window 1:1 for them
+ * (docs/vsmmuv3.md "MSIs of assigned devices"). The window is the same
+ * for every SMMUv3 (the driver's fixed one); the first found is used.
+ */
+static void msi_direct_devs(const struct iommu_plan *plan, unsigned unit, struct dt_pci_host *h,
+			    struct dt_range *win)
+{
+	for (unsigned i = 0; i < iommu_plan_nr_devs(plan); i++) {
+		const struct iommu_dev *d = iommu_plan_dev(plan, i);
+		uint64_t base, size;
+
+		if (d->unit != unit || d->why[0] || !d->bdf[0] || d->slot >= 32 ||
+		    iommu_sysfs_msi_window(NULL, d->bdf, &base, &size))
+			continue;
+		if (!win->size)
+			*win = (struct dt_range){ base, size };
+		if (win->base == base && win->size == size)
+			h->msi_direct_devs |= 1u << d->slot;
+	}
+}
+
 /* One vSMMUv3 node per arm64_vsmmu_units() slot, each the iommu-map target of its unit's root bus. */
 static void dt_vsmmus(const struct skiff_config *cfg, const struct iommu_plan *plan, struct dt_params *p)
 {
@@ -51,8 +75,10 @@ static void dt_vsmmus(const struct skiff_config *cfg, const struct iommu_plan *p
 						    .spi_base = AARCH64_VIOMMU_SPI_BASE + k * AARCH64_VIOMMU_SPIS_PER,
 						    .its_devid = AARCH64_VIOMMU_ITS_DEVID_BASE + k };
 		p->nr_viommus = k + 1;
-		if (bus < p->nr_pci_hosts)
+		if (bus < p->nr_pci_hosts) {
 			p->pci[bus].viommu = (int)k;
+			msi_direct_devs(plan, units[k], &p->pci[bus], &p->msi_window);
+		}
 	}
 }
 

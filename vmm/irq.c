@@ -66,13 +66,13 @@ static int irq_push_routes(struct vm_irq *vi)
 	nr = irq_pin_routes(vi, rt->entries);
 	for (unsigned i = 0; i < VM_IRQ_MAX_MSI; i++) {
 		const struct vm_msi_vector *v = &vi->msi[i];
+		uint64_t addr = vi->msi_doorbell ? vi->msi_doorbell : v->addr;
 
 		if (!v->used || !v->routed)
 			continue;
 		rt->entries[nr] = (struct kvm_irq_routing_entry){
 			.gsi = vi->msi_gsi_base + i, .type = KVM_IRQ_ROUTING_MSI,
-			.u.msi = { .address_lo = (uint32_t)v->addr, .address_hi = (uint32_t)(v->addr >> 32),
-				   .data = v->data },
+			.u.msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = v->data },
 		};
 		if (vi->chip == VM_IRQCHIP_GICV3) {
 			rt->entries[nr].flags = KVM_MSI_VALID_DEVID;

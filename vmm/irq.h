@@ -30,6 +30,13 @@ struct vm_irq {
 	enum vm_irqchip chip;
 	unsigned nr_pins;         /* irqchip GSIs 0..nr_pins-1 */
 	unsigned msi_gsi_base;    /* GSI of msi[0] */
+	/*
+	 * Non-zero: every MSI route names this doorbell, whatever address the
+	 * guest programmed. On GICv3 the VM has one ITS, and KVM finds it by
+	 * the route's address; behind a vSMMUv3 the guest programs an IOVA
+	 * (its stage-1 maps the doorbell there), which KVM would not find.
+	 */
+	uint64_t msi_doorbell;
 	struct vm_irq_ops ops;
 	struct vm_msi_vector msi[VM_IRQ_MAX_MSI];  /* GSI = msi_gsi_base + index */
 };

@@ -131,6 +131,7 @@ struct iommu_plan;
 struct vm_arch_io {
 	enum vm_irqchip irqchip;
 	unsigned nr_spis;                   /* GICv3 only */
+	uint64_t msi_doorbell;              /* GICv3: the ITS doorbell all MSI routes name (vm_irq) */
 	int (*root_cfg)(struct pci_root_cfg *ret, unsigned nr_buses, struct irq_line intx);
 	uint64_t mmio_base, mmio_stride;    /* virtio-mmio slots (pci=off) */
 	const unsigned *mmio_gsis;

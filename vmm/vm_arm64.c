@@ -28,6 +28,7 @@
 const struct vm_arch_io vm_arch_io = {
 	.irqchip = VM_IRQCHIP_GICV3,
 	.nr_spis = AARCH64_GIC_NR_IRQS - 32,
+	.msi_doorbell = AARCH64_GIC_ITS_DOORBELL,
 	.root_cfg = pci_root_cfg_aarch64,
 	/* virtio-mmio is not in the device tree yet: with pci=off there are no virtio devices. */
 	.nr_mmio_gsis = 0,

@@ -205,6 +205,7 @@ int vm_create_io(struct vm *vm, const char *boot_args, unsigned min_buses, struc
 	int r;
 
 	vm_irq_init(&vm->irq, vm->vm_fd, a->irqchip, a->nr_spis);
+	vm->irq.msi_doorbell = a->msi_doorbell;
 	vm->irq_ready = true;
 	if (a->has_ged) {
 		ged_init(&vm->ged, (struct irq_line){ vm_set_irq_level, vm, a->ged_gsi });

@@ -14,11 +14,13 @@
 # invalidations reaching the host in IOMMU_HWPT_INVALIDATE calls with no
 # host error; the test prints commands per host call.
 #
-# The L2 runs with pci=nomsi, so the NVMe functions interrupt through INTx:
-# a device's MSI write is an IOVA the L1 kernel chose (its ITS doorbell
-# window at 0x8000000) and goes through the guest's stage-1, which a
-# device-tree guest has no way to be told to map 1:1 (on ACPI that is an
-# IORT RMR; docs/vsmmuv3.md "In an arm64 VM").
+# MSI-X: the L1 kernel programs each vector with an address in its MSI
+# window (0x8000000), which passes the L2's stage-1 before skiff's stage-2
+# (where iommufd maps L1's ITS doorbell); the DTB asks the L2 to map that
+# window 1:1 for each assigned device (reserved-memory iommu-addresses),
+# and skiff routes the vectors to its ITS whatever IOVA the L2 programs.
+# Each NVMe's MSI-X vectors must fire, and the L2 must log no SMMU event
+# (a translation fault at the window is what a missing mapping looks like).
 LAB_ARM64=$(cd "$(dirname "$0")/.." && pwd)
 . "$LAB_ARM64/../lib.sh"
 
@@ -60,6 +62,7 @@ for c in /sys/class/nvme/nvme*; do
     echo 3 > /proc/sys/vm/drop_caches
     echo "SKIFF-L2-COPY serial=$($bb cat "$c/serial" | $bb tr -d ' ') sha=$($bb dd if="$ns" bs=1048576 skip=1 count=1 2>/dev/null | $bb sha256sum | $bb cut -d' ' -f1)"
 done
+$bb grep 'ITS-PCI-MSIX' /proc/interrupts | while read -r n c0 c1 rest; do echo "SKIFF-L2-MSI $((c0 + c1)) $rest"; done
 for c in /sys/class/nvme/nvme*; do
     d=$($bb readlink -f "$c/device")
     g=$($bb readlink -f "$d/iommu_group")
@@ -102,7 +105,11 @@ for s in skiff-nvme1 skiff-nvme2; do
         fail "L2: the first MiB of $s is not the host image's (sha256 ${want[$s]})"
     grep -q "^SKIFF-L2-COPY serial=$s sha=${want[$s]}\$" "$WORK/l1.out" ||
         fail "L2: the copy of $s's first MiB to its second MiB did not read back the same"
+    pci=$(sed -n "s/^SKIFF-L2-NVME serial=$s pci=\([^ ]*\) .*/\1/p" "$WORK/l1.out")
+    awk -v dev="ITS-PCI-MSIX-$pci" '/^SKIFF-L2-MSI / && index($0, dev) && /nvme/ && $2 > 0 { ok = 1 } END { exit !ok }' \
+        "$WORK/l1.out" || fail "L2: no MSI-X vector (ITS LPI) of $s ($pci) fired"
 done
+! grep -E '^SKIFF-L2-DMESG .*arm-smmu-v3 .*event' "$WORK/l1.out" || fail "L2: its SMMUs reported events (faults)"
 [ "$(grep -o 'iommu=[^ ]*' "$WORK/l1.out" | sort -u | wc -l)" = 2 ] || fail "L2: the two NVMe functions are not behind two different vSMMUv3s"
 for u in 0 1; do
     st=$(grep "skiff: info: vsmmuv3-$u stats:" "$WORK/l1.out") || { fail "no counters of vsmmuv3-$u"; continue; }
