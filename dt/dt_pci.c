@@ -128,7 +128,7 @@ static void msi_direct_dev_nodes(struct dtw *w, const struct dt_params *p, unsig
 		const uint32_t reg[5] = { (uint32_t)h->bus_start << 16 | d << 11, 0, 0, 0, 0 };
 		char name[32];
 
-		snprintf(name, sizeof(name), "endpoint@%x", d);
+		snprintf(name, sizeof(name), "device@%x", d);  /* not "endpoint": dtc takes those for graph ports */
 		dtw_begin(w, name);
 		dtw_cells(w, "reg", reg, 5);
 		dtw_u32(w, "memory-region", PH_MSI_WINDOW);

@@ -3,7 +3,8 @@
  * dt_params for a VM on arch/aarch64/layout.h (shared by test-dt.c and
  * dt-dump.c): nr_cpus vCPUs, nr_hosts root buses splitting the ECAM and
  * windows evenly, and nr_viommus vSMMUv3s, vSMMUv3 i in front of root bus
- * i + 1 (root bus 0 stays without one, as emulated devices are there).
+ * i + 1 (root bus 0 stays without one, as emulated devices are there),
+ * each with assigned devices that need the host's MSI window mapped 1:1.
  */
 #ifndef SKIFF_TEST_DT_PARAMS_H
 #define SKIFF_TEST_DT_PARAMS_H
@@ -42,7 +43,11 @@ static inline void test_dt_params(struct dt_params *p, unsigned nr_cpus, unsigne
 		h->mmio32 = (struct dt_range){ AARCH64_PCI_MMIO32_BASE + i * m32, m32 };
 		h->mmio64 = (struct dt_range){ AARCH64_PCI_MMIO64_BASE + i * m64, m64 };
 		h->viommu = i >= 1 && i - 1 < nr_viommus ? (int)(i - 1) : -1;
+		/* behind a vSMMUv3: assigned device 0 (and 3 on the first) need the MSI window 1:1 */
+		h->msi_direct_devs = h->viommu < 0 ? 0 : i == 1 ? 0x9u : 0x1u;
 	}
+	if (nr_viommus)
+		p->msi_window = (struct dt_range){ 0x8000000, 0x100000 };
 	p->nr_viommus = nr_viommus;
 	for (unsigned i = 0; i < nr_viommus; i++) {
 		p->viommus[i].base = AARCH64_VIOMMU_BASE + i * AARCH64_VIOMMU_STRIDE;

@@ -141,6 +141,42 @@ static int host_smmu(int host)
 	return fdt_node_offset_by_phandle(buf, cell(host, "iommu-map", 1));
 }
 
+/*
+ * Each msi_direct_devs device: a child node Linux matches by devfn, naming
+ * the reserved-memory window, whose iommu-addresses list that node with the
+ * window as a PCI address (3 cells) and size (2) and whose reg is the same
+ * range (so Linux maps it 1:1).
+ */
+static void test_msi_direct(const struct dt_params *p, int host, const struct dt_pci_host *h)
+{
+	int win = fdt_path_offset(buf, "/reserved-memory/msi-window@8000000");
+	unsigned n = 0;
+
+	CHECK(win > 0);
+	CHECK_EQ(cell64(win, "reg", 0), p->msi_window.base);
+	CHECK_EQ(cell64(win, "reg", 2), p->msi_window.size);
+	CHECK(fdt_getprop(buf, win, "no-map", NULL) != NULL);
+	for (int c = fdt_first_subnode(buf, host); c >= 0; c = fdt_next_subnode(buf, c)) {
+		uint32_t reg0 = cell(c, "reg", 0), ph = fdt_get_phandle(buf, c);
+		unsigned d = (reg0 >> 11) & 0x1f;
+		bool listed = false;
+
+		n++;
+		CHECK(h->msi_direct_devs & (1u << d));
+		CHECK_EQ(reg0 >> 16, h->bus_start);
+		CHECK_EQ(ncells(c, "reg"), 5);
+		CHECK_EQ(cell(c, "memory-region", 0), fdt_get_phandle(buf, win));
+		for (unsigned k = 0; k + 6 <= ncells(win, "iommu-addresses"); k += 6)
+			if (cell(win, "iommu-addresses", k) == ph) {
+				listed = true;
+				CHECK_EQ(cell64(win, "iommu-addresses", k + 2), p->msi_window.base);
+				CHECK_EQ(cell64(win, "iommu-addresses", k + 4), p->msi_window.size);
+			}
+		CHECK_MSG(listed, "device %u of bus %u is not in the window's iommu-addresses", d, h->bus_start);
+	}
+	CHECK_EQ(n, (unsigned)__builtin_popcount(h->msi_direct_devs));
+}
+
 static void test_host(const struct dt_params *p, int host, unsigned i, int its)
 {
 	const struct dt_pci_host *h = &p->pci[i];
@@ -182,6 +218,7 @@ static void test_host(const struct dt_params *p, int host, unsigned i, int its)
 	CHECK_EQ(cell(smmu, "msi-parent", 1), p->viommus[h->viommu].its_devid);
 	CHECK_EQ(cell(host, "iommu-map", 0), (uint32_t)h->bus_start << 8);
 	CHECK_EQ(cell(host, "iommu-map", 3), nbus << 8);
+	test_msi_direct(p, host, h);
 }
 
 static void test_pci(const struct dt_params *p)
@@ -241,6 +278,8 @@ static void test_rejects(void)
 	bad = p; bad.viommus[1].spi_base = 986;
 	CHECK(build(&bad, &len) == -EINVAL);
 	bad = p; bad.viommus[1].base += 0x1000;
+	CHECK(build(&bad, &len) == -EINVAL);
+	bad = p; bad.msi_window.size = 0;             /* devices that need a window, and none */
 	CHECK(build(&bad, &len) == -EINVAL);
 	bad = p; bad.timer_ppis[2] = 16;
 	CHECK(build(&bad, &len) == -EINVAL);

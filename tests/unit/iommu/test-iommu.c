@@ -851,6 +851,26 @@ static void test_acpi_viommus(void)
 	teardown(&rn, t, 5);
 }
 
+/* The host's software MSI window from the device's IOMMU group (what an arm64 guest's DT names). */
+static void test_msi_window(void)
+{
+	char d[300];
+	uint64_t base = 0, size = 0;
+
+	host_dev("0000:00:07.0", NULL);
+	CHECK_EQ(iommu_sysfs_msi_window(sysdir, "0000:00:07.0", &base, &size), -ENOENT); /* no group file */
+	snprintf(d, sizeof(d), "%s/bus/pci/devices/0000:00:07.0/iommu_group", sysdir);
+	sh("mkdir -p '%s' && printf '0x0000000000000000 0x0000000000000fff direct\n"
+	   "0x0000000008000000 0x00000000080fffff msi\n' > '%s/reserved_regions'", d, d);
+	CHECK_EQ(iommu_sysfs_msi_window(sysdir, "0000:00:07.0", &base, &size), 0);
+	CHECK_EQ(base, 0x8000000);
+	CHECK_EQ(size, 0x100000);
+	/* VT-d's window is "msi" too, but a group with only other kinds has none */
+	sh("printf '0x00000000fee00000 0x00000000feefffff reserved\ngarbage\n' > '%s/reserved_regions'%s", d, "");
+	CHECK_EQ(iommu_sysfs_msi_window(sysdir, "0000:00:07.0", &base, &size), -ENOENT);
+	CHECK_EQ(iommu_sysfs_msi_window(sysdir, "0000:00:08.0", &base, &size), -ENOENT);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/skiff-iommu-XXXXXX");
@@ -871,6 +891,7 @@ int main(void)
 	test_error_codes();
 	test_fail_nth();
 	test_acpi_viommus();
+	test_msi_window();
 	sh("rm -rf '%s' '%s'", tmp, tmp);
 	return check_summary("iommu");
 }
