@@ -35,11 +35,17 @@ ${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/bad.json" --dump-dtb "$tmp/bad.dt
 rc=$?
 { [ "$rc" = 2 ] && grep -q 'vfio\[0\].bdf: PCI device 00ff:ff:1f.7 does not exist' "$tmp/bad.err"; } ||
     { echo "FAIL: a vfio config with a missing device: exit $rc, want 2 and a sentence:"; cat "$tmp/bad.err"; failed=1; }
-sed 's/"drives"/"iommu": { "enabled": true }, "drives"/' "$tmp/vm.json" > "$tmp/bad2.json"
+# The iommu section: a vSMMUv3 per host SMMUv3 with assigned devices, so none here; 57-bit is VT-d's.
+sed 's/"drives"/"iommu": { "enabled": true }, "drives"/' "$tmp/vm.json" > "$tmp/iommu.json"
+${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/iommu.json" --dump-dtb "$tmp/iommu.dtb" 2>"$tmp/bad.err"
+rc=$?
+{ [ "$rc" = 0 ] && ! grep -q 'arm,smmu-v3' "$tmp/iommu.dtb"; } ||
+    { echo "FAIL: an iommu config without assigned devices: exit $rc, want 0 and no vSMMUv3:"; cat "$tmp/bad.err"; failed=1; }
+sed 's/"drives"/"iommu": { "enabled": true, "address_width": 57 }, "drives"/' "$tmp/vm.json" > "$tmp/bad2.json"
 ${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/bad2.json" --dump-dtb "$tmp/bad.dtb" 2>"$tmp/bad.err"
 rc=$?
-{ [ "$rc" = 2 ] && grep -q 'iommu.enabled: .*x86_64 only' "$tmp/bad.err"; } ||
-    { echo "FAIL: an iommu config: exit $rc, want 2 and a sentence:"; cat "$tmp/bad.err"; failed=1; }
+{ [ "$rc" = 2 ] && grep -q 'iommu.address_width: .*x86_64 only' "$tmp/bad.err"; } ||
+    { echo "FAIL: a 57-bit iommu config: exit $rc, want 2 and a sentence:"; cat "$tmp/bad.err"; failed=1; }
 # skiff plan runs on aarch64: an empty plan without assigned devices, --dump-acpi refused (no ACPI here).
 ${MESON_EXE_WRAPPER:-} "$skiff" plan --json --config "$tmp/vm.json" >"$tmp/plan.json" 2>"$tmp/plan.err"
 rc=$?
