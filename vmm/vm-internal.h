@@ -102,6 +102,13 @@ struct vm {
 /* vm_common.c */
 /* A VM with every fd -1 and its stop eventfd and panic timer; NULL after vm_fail. */
 struct vm *vm_alloc(const struct skiff_config *cfg, struct vm_error *err);
+/*
+ * Open /dev/kvm (no_kvm_hint finishes the sentence when it does not
+ * exist), require each of the nr_caps capabilities (else "KVM on this
+ * host lacks " + missing), create the VM and read the vCPU mmap size.
+ */
+int vm_open_kvm(struct vm *vm, const long *caps, unsigned nr_caps, const char *missing, const char *no_kvm_hint,
+		struct vm_error *err);
 /* cfg->vcpu_count vCPUs with their kvm_run, each set up by vm_arch_vcpu_init. */
 int vm_create_vcpus(struct vm *vm, struct vm_error *err);
 /* First in vm_destroy: the vCPUs' fds and kvm_run mappings. */

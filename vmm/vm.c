@@ -118,21 +118,12 @@ static int vm_probe_kvm(struct vm *vm, struct vm_error *err)
 
 static int vm_create_kvm(struct vm *vm, struct vm_error *err)
 {
-	int r = kvm_open(&vm->kvm_fd);
+	static const long caps[] = { KVM_CAP_IRQCHIP, KVM_CAP_IRQ_ROUTING, KVM_CAP_IMMEDIATE_EXIT };
+	int r = vm_open_kvm(vm, caps, ARRAY_SIZE(caps), "the in-kernel irqchip or immediate exit",
+			    " (load kvm_intel or kvm_amd)", err);
 
-	if (r == -ENOENT)
-		return vm_fail(err, false, "/dev/kvm does not exist: this host has no KVM (load kvm_intel or kvm_amd)");
-	if (r == -EACCES)
-		return vm_fail(err, false, "/dev/kvm: permission denied (run as root or join the kvm group)");
 	if (r)
-		return vm_fail(err, false, "/dev/kvm: %s", strerror(-r));
-	if (kvm_check_extension(vm->kvm_fd, KVM_CAP_IRQCHIP) <= 0 ||
-	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IRQ_ROUTING) <= 0 ||
-	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT) <= 0)
-		return vm_fail(err, false, "KVM on this host lacks the in-kernel irqchip or immediate exit");
-	r = kvm_create_vm(vm->kvm_fd, &vm->vm_fd);
-	if (r)
-		return vm_fail(err, false, "cannot create a KVM VM: %s", strerror(-r));
+		return r;
 	/* Three pages below the IOAPIC that Intel's VMX needs for real-mode emulation. */
 	r = kvm_set_tss_addr(vm->vm_fd, 0xfffbd000);
 	if (!r)
@@ -148,10 +139,6 @@ static int vm_create_kvm(struct vm *vm, struct vm_error *err)
 	r = kvm_get_supported_cpuid(vm->kvm_fd, &vm->cpuid);
 	if (r)
 		return vm_fail(err, false, "KVM: reading the supported CPUID: %s", strerror(-r));
-	r = kvm_vcpu_mmap_size(vm->kvm_fd);
-	if (r <= 0)
-		return vm_fail(err, false, "KVM: vCPU mmap size: %s", strerror(-r));
-	vm->run_size = (size_t)r;
 	return vm_probe_kvm(vm, err);
 }
 

@@ -81,29 +81,12 @@ static int vm_check_supported(const struct skiff_config *cfg, struct vm_error *e
 	return 0;
 }
 
+/* KVM_CAP_MSI_DEVID is a per-VM answer that turns true once the ITS exists: vm_create_gic checks it. */
 static int vm_create_kvm(struct vm *vm, struct vm_error *err)
 {
-	int r = kvm_open(&vm->kvm_fd);
+	static const long caps[] = { KVM_CAP_ARM_PSCI_0_2, KVM_CAP_IRQ_ROUTING, KVM_CAP_IMMEDIATE_EXIT };
 
-	if (r == -ENOENT)
-		return vm_fail(err, false, "/dev/kvm does not exist: this host has no KVM");
-	if (r == -EACCES)
-		return vm_fail(err, false, "/dev/kvm: permission denied (run as root or join the kvm group)");
-	if (r)
-		return vm_fail(err, false, "/dev/kvm: %s", strerror(-r));
-	/* KVM_CAP_MSI_DEVID is a per-VM answer that turns true once the ITS exists: vm_create_gic checks it. */
-	if (kvm_check_extension(vm->kvm_fd, KVM_CAP_ARM_PSCI_0_2) <= 0 ||
-	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IRQ_ROUTING) <= 0 ||
-	    kvm_check_extension(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT) <= 0)
-		return vm_fail(err, false, "KVM on this host lacks PSCI 0.2, IRQ routing or immediate exit");
-	r = kvm_create_vm(vm->kvm_fd, &vm->vm_fd);
-	if (r)
-		return vm_fail(err, false, "cannot create a KVM VM: %s", strerror(-r));
-	r = kvm_vcpu_mmap_size(vm->kvm_fd);
-	if (r <= 0)
-		return vm_fail(err, false, "KVM: vCPU mmap size: %s", strerror(-r));
-	vm->run_size = (size_t)r;
-	return 0;
+	return vm_open_kvm(vm, caps, ARRAY_SIZE(caps), "PSCI 0.2, IRQ routing or immediate exit", "", err);
 }
 
 static int vm_create_memory(struct vm *vm, struct vm_error *err)

@@ -17,6 +17,30 @@
 
 #include "vm-internal.h"
 
+int vm_open_kvm(struct vm *vm, const long *caps, unsigned nr_caps, const char *missing, const char *no_kvm_hint,
+		struct vm_error *err)
+{
+	int r = kvm_open(&vm->kvm_fd);
+
+	if (r == -ENOENT)
+		return vm_fail(err, false, "/dev/kvm does not exist: this host has no KVM%s", no_kvm_hint);
+	if (r == -EACCES)
+		return vm_fail(err, false, "/dev/kvm: permission denied (run as root or join the kvm group)");
+	if (r)
+		return vm_fail(err, false, "/dev/kvm: %s", strerror(-r));
+	for (unsigned i = 0; i < nr_caps; i++)
+		if (kvm_check_extension(vm->kvm_fd, caps[i]) <= 0)
+			return vm_fail(err, false, "KVM on this host lacks %s", missing);
+	r = kvm_create_vm(vm->kvm_fd, &vm->vm_fd);
+	if (r)
+		return vm_fail(err, false, "cannot create a KVM VM: %s", strerror(-r));
+	r = kvm_vcpu_mmap_size(vm->kvm_fd);
+	if (r <= 0)
+		return vm_fail(err, false, "KVM: vCPU mmap size: %s", strerror(-r));
+	vm->run_size = (size_t)r;
+	return 0;
+}
+
 struct vm *vm_alloc(const struct skiff_config *cfg, struct vm_error *err)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
