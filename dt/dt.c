@@ -196,6 +196,22 @@ static void uart_nodes(struct dtw *w, const struct dt_params *p)
 	dtw_end(w);
 }
 
+/* virtio-mmio transports: the device behind each is found by probing its registers. */
+static void virtio_mmio_nodes(struct dtw *w, const struct dt_params *p)
+{
+	for (unsigned i = 0; i < p->nr_virtio_mmio; i++) {
+		const struct dt_range reg = { p->virtio_mmio_base + i * p->virtio_mmio_stride, p->virtio_mmio_size };
+		const uint32_t irq[3] = { GIC_SPI, p->virtio_mmio_spi_base + i, IRQ_EDGE_RISING };
+
+		dtw_begin_at(w, "virtio_mmio", reg.base);
+		dtw_str(w, "compatible", "virtio,mmio");
+		dtw_reg(w, &reg, 1);
+		dtw_cells(w, "interrupts", irq, 3);
+		dtw_empty(w, "dma-coherent");
+		dtw_end(w);
+	}
+}
+
 static void chosen_node(struct dtw *w, const struct dt_params *p)
 {
 	char stdout_path[64];
@@ -228,6 +244,10 @@ static int check_params(const struct dt_params *p)
 	/* PPIs are 0..15; SPIs here must stay inside the GIC's 988 (INTID 32..1019). */
 	if (p->gic_maint_ppi > 15 || p->uart_spi > 987)
 		return -EINVAL;
+	if (p->nr_virtio_mmio > DT_MAX_VIRTIO_MMIO ||
+	    (p->nr_virtio_mmio && (p->virtio_mmio_spi_base + p->nr_virtio_mmio > 988 || !p->virtio_mmio_size ||
+				   p->virtio_mmio_stride < p->virtio_mmio_size)))
+		return -EINVAL;
 	for (unsigned i = 0; i < 4; i++)
 		if (p->timer_ppis[i] > 15)
 			return -EINVAL;
@@ -255,6 +275,7 @@ static void root_node(struct dtw *w, const struct dt_params *p)
 	gic_node(w, p);
 	timer_node(w, p);
 	uart_nodes(w, p);
+	virtio_mmio_nodes(w, p);
 	dt_smmuv3_nodes(w, p);
 	dt_pci_nodes(w, p);
 	dtw_end(w);

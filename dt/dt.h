@@ -19,6 +19,7 @@
 #define DT_MAX_CPUS       256   /* MPIDR Aff1:Aff0 as KVM assigns them: 16 per cluster */
 #define DT_MAX_PCI_HOSTS  8
 #define DT_MAX_VIOMMUS    8
+#define DT_MAX_VIRTIO_MMIO 32
 
 struct dt_range {
 	uint64_t base, size;
@@ -74,6 +75,10 @@ struct dt_params {
 	 * stage-1 first. Size 0: none (then no host may set msi_direct_devs).
 	 */
 	struct dt_range msi_window;
+	/* virtio-mmio transports (pci=off): slot i at base + i * stride, edge SPI spi_base + i */
+	unsigned nr_virtio_mmio;         /* 0..DT_MAX_VIRTIO_MMIO */
+	uint64_t virtio_mmio_base, virtio_mmio_stride, virtio_mmio_size;
+	unsigned virtio_mmio_spi_base;
 	const char *bootargs;            /* NULL: none */
 	struct dt_range initrd;          /* size 0: none */
 };

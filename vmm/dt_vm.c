@@ -11,6 +11,7 @@
 #include "dt.h"
 #include "iommu.h"
 #include "layout.h"
+#include "virtio.h"
 #include "vm-internal.h"
 #include "vm_arm64.h"
 
@@ -83,8 +84,8 @@ static void dt_vsmmus(const struct skiff_config *cfg, const struct iommu_plan *p
 }
 
 int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
-			const struct iommu_plan *plan, uint64_t initrd_gpa, uint64_t initrd_len, void *buf,
-			size_t size, size_t *len, char *msg, size_t msglen)
+			const struct iommu_plan *plan, unsigned nr_virtio_mmio, uint64_t initrd_gpa,
+			uint64_t initrd_len, void *buf, size_t size, size_t *len, char *msg, size_t msglen)
 {
 	struct dt_params p;
 	int r;
@@ -113,6 +114,11 @@ int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, con
 	}
 	p.nr_pci_hosts = rc ? rc->nr_buses : 0;
 	dt_vsmmus(cfg, plan, &p);
+	p.nr_virtio_mmio = nr_virtio_mmio;
+	p.virtio_mmio_base = AARCH64_VIRTIO_MMIO_BASE;
+	p.virtio_mmio_stride = AARCH64_VIRTIO_MMIO_STRIDE;
+	p.virtio_mmio_size = VIRTIO_MMIO_SIZE;
+	p.virtio_mmio_spi_base = AARCH64_VIRTIO_MMIO_SPI_BASE;
 	r = dt_build(&p, buf, size, len);
 	if (r)
 		snprintf(msg, msglen, "building the device tree: %s", r == -ENOSPC ? "it exceeds 2 MiB" : strerror(-r));

@@ -56,6 +56,7 @@ struct vm {
 	struct pl011 uart;
 	bool uart_ready;
 	uint64_t entry_pc, dtb_gpa;
+	uint64_t initrd_gpa, initrd_size;  /* aarch64: where the initrd went, for the DTB written last */
 
 	struct serial8250 com1;
 	bool com1_ready;
@@ -161,6 +162,8 @@ bool boot_args_have(const char *args, const char *token);
 unsigned vm_nr_root_buses(const struct skiff_config *cfg);
 /* The PCIe root complex (at least min_buses root buses) or virtio-mmio with pci=off, and the virtio devices. */
 int vm_create_io(struct vm *vm, const char *boot_args, unsigned min_buses, struct vm_error *err);
+/* The virtio devices cfg makes (drives, interfaces, vsock, rng, a virtio console), one transport each. */
+unsigned vm_nr_virtio_devices(const struct skiff_config *cfg);
 char *vm_build_cmdline(const struct skiff_config *cfg, const char *boot_args);
 void vm_destroy_io(struct vm *vm);
 

@@ -25,13 +25,25 @@
 #include "vm_arm64.h"
 #include "vfio.h"
 
+/* virtio-mmio slot i interrupts on SPI AARCH64_VIRTIO_MMIO_SPI_BASE + i (edge; the DTB says so). */
+static const unsigned arm64_virtio_mmio_spis[] = {
+	AARCH64_VIRTIO_MMIO_SPI_BASE + 0, AARCH64_VIRTIO_MMIO_SPI_BASE + 1, AARCH64_VIRTIO_MMIO_SPI_BASE + 2,
+	AARCH64_VIRTIO_MMIO_SPI_BASE + 3, AARCH64_VIRTIO_MMIO_SPI_BASE + 4, AARCH64_VIRTIO_MMIO_SPI_BASE + 5,
+	AARCH64_VIRTIO_MMIO_SPI_BASE + 6, AARCH64_VIRTIO_MMIO_SPI_BASE + 7, AARCH64_VIRTIO_MMIO_SPI_BASE + 8,
+	AARCH64_VIRTIO_MMIO_SPI_BASE + 9, AARCH64_VIRTIO_MMIO_SPI_BASE + 10, AARCH64_VIRTIO_MMIO_SPI_BASE + 11,
+	AARCH64_VIRTIO_MMIO_SPI_BASE + 12, AARCH64_VIRTIO_MMIO_SPI_BASE + 13, AARCH64_VIRTIO_MMIO_SPI_BASE + 14,
+	AARCH64_VIRTIO_MMIO_SPI_BASE + 15,
+};
+
 const struct vm_arch_io vm_arch_io = {
 	.irqchip = VM_IRQCHIP_GICV3,
 	.nr_spis = AARCH64_GIC_NR_IRQS - 32,
 	.msi_doorbell = AARCH64_GIC_ITS_DOORBELL,
 	.root_cfg = pci_root_cfg_aarch64,
-	/* virtio-mmio is not in the device tree yet: with pci=off there are no virtio devices. */
-	.nr_mmio_gsis = 0,
+	.mmio_base = AARCH64_VIRTIO_MMIO_BASE,
+	.mmio_stride = AARCH64_VIRTIO_MMIO_STRIDE,
+	.mmio_gsis = arm64_virtio_mmio_spis,
+	.nr_mmio_gsis = ARRAY_SIZE(arm64_virtio_mmio_spis),
 };
 
 /* gsi is an SPI number; KVM_IRQ_LINE takes the type and the INTID. */
@@ -130,8 +142,6 @@ static int vm_load_images(struct vm *vm, struct vm_error *err)
 	struct arm64_image_info info;
 	struct arm64_boot_plan plan;
 	char msg[BOOT_ERR_MAX];
-	size_t dtb_len;
-	void *dtb;
 	int r;
 
 	r = vm_map_file(cfg->kernel_image_path, &vm->kernel);
@@ -151,20 +161,29 @@ static int vm_load_images(struct vm *vm, struct vm_error *err)
 	if (gmem_write(&vm->mem, plan.kernel_gpa, vm->kernel.data, vm->kernel.len) ||
 	    (vm->initrd.len && gmem_write(&vm->mem, plan.initrd_gpa, vm->initrd.data, vm->initrd.len)))
 		return vm_fail(err, false, "copying the kernel and initrd into guest memory failed");
-	dtb = gmem_slice(&vm->mem, plan.dtb_gpa, AARCH64_FDT_MAX_SIZE);
-	if (!dtb)
-		return vm_fail(err, false, "guest memory too small for the device tree");
-	r = arm64_dt_for_config(cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, vm_vfio_plan(vm), plan.initrd_gpa,
-				vm->initrd.len,
-				dtb, AARCH64_FDT_MAX_SIZE, &dtb_len, err->msg, sizeof(err->msg));
-	if (r)
-		return err->is_config = r == -EINVAL, -1;
 	vm->entry_pc = plan.kernel_gpa;
 	vm->dtb_gpa = plan.dtb_gpa;
+	vm->initrd_gpa = plan.initrd_gpa;
+	vm->initrd_size = vm->initrd.len;
 	/* The guest has its own copy now. */
 	vm_unmap_file(&vm->kernel);
 	vm_unmap_file(&vm->initrd);
 	return 0;
+}
+
+/* Last: the DTB describes every device, so it is written once they all exist. */
+static int vm_write_dtb(struct vm *vm, struct vm_error *err)
+{
+	void *dtb = gmem_slice(&vm->mem, vm->dtb_gpa, AARCH64_FDT_MAX_SIZE);
+	size_t dtb_len;
+	int r;
+
+	if (!dtb)
+		return vm_fail(err, false, "guest memory too small for the device tree");
+	r = arm64_dt_for_config(vm->cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, vm_vfio_plan(vm), vm->nr_mmio,
+				vm->initrd_gpa, vm->initrd_size, dtb, AARCH64_FDT_MAX_SIZE, &dtb_len, err->msg,
+				sizeof(err->msg));
+	return r ? (err->is_config = r == -EINVAL, -1) : 0;
 }
 
 int vm_arch_vcpu_init(struct vm *vm, struct vcpu *v, const char **step)
@@ -236,16 +255,20 @@ int vm_create(const struct skiff_config *cfg, struct vm **ret, struct vm_error *
 	 * the IOAS) and MSI-X goes to the ITS with the requester ID as DeviceID.
 	 */
 	if (vm_create_kvm(vm, err) || vm_create_memory(vm, err) || vm_create_uart(vm, err) ||
-	    vm_place_vfio(vm, err) || vm_create_io(vm, boot_args, vm_vfio_nr_buses(vm), err))
+	    vm_place_vfio(vm, err) || vm_load_images(vm, err))
 		goto fail;
 	vm->cmdline = vm_build_cmdline(cfg, boot_args);
 	if (!vm->cmdline) {
 		(void)vm_fail(err, false, "out of memory");
 		goto fail;
 	}
-	/* The devices after the vGIC: KVM takes their INTx level irqfds only once it exists. */
-	if (vm_load_images(vm, err) || vm_create_vcpus(vm, err) || vm_create_gic(vm, err) ||
-	    vm_create_vfio(vm, err) || vm_create_vsmmu(vm, err))
+	/*
+	 * The devices after the vGIC: KVM takes irqfds on SPIs (virtio-mmio,
+	 * assigned devices' INTx) only once it exists; the DTB after them all.
+	 */
+	if (vm_create_vcpus(vm, err) || vm_create_gic(vm, err) ||
+	    vm_create_io(vm, boot_args, vm_vfio_nr_buses(vm), err) || vm_create_vfio(vm, err) ||
+	    vm_create_vsmmu(vm, err) || vm_write_dtb(vm, err))
 		goto fail;
 	*ret = vm;
 	return 0;
@@ -379,7 +402,8 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	if (!cmdline || !buf) {
 		r = vm_fail(err, false, "out of memory");
 	} else {
-		r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan, initrd_gpa, initrd_len, buf,
+		r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan,
+					nr_buses ? 0 : vm_nr_virtio_devices(cfg), initrd_gpa, initrd_len, buf,
 					AARCH64_FDT_MAX_SIZE, &len, err->msg, sizeof(err->msg));
 		if (r)
 			err->is_config = r == -EINVAL, r = -1;

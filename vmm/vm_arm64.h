@@ -17,13 +17,13 @@ struct vm_error;
  * The device tree for cfg (dt_vm.c): vcpu_count CPUs, RAM from the
  * layout, cmdline as bootargs, one ECAM host bridge per root bus of rc
  * (NULL: pci=off, none), a vSMMUv3 per arm64_vsmmu_units() of plan (NULL:
- * no assigned devices), the initrd [initrd_gpa, +initrd_len) (len 0:
+ * no assigned devices), nr_virtio_mmio virtio-mmio transports (pci=off), the initrd [initrd_gpa, +initrd_len) (len 0:
  * none). Into buf (size bytes); *len gets the size. -errno with one
  * sentence in msg.
  */
 int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
-			const struct iommu_plan *plan, uint64_t initrd_gpa, uint64_t initrd_len, void *buf,
-			size_t size, size_t *len, char *msg, size_t msglen);
+			const struct iommu_plan *plan, unsigned nr_virtio_mmio, uint64_t initrd_gpa,
+			uint64_t initrd_len, void *buf, size_t size, size_t *len, char *msg, size_t msglen);
 
 /*
  * vm_vsmmu.c: the guest's vSMMUv3s. arm64_vsmmu_units() lists the plan

@@ -235,6 +235,12 @@ int vm_create_io(struct vm *vm, const char *boot_args, unsigned min_buses, struc
 	return vm->pci ? vm_register_pci_windows(vm, err) : 0;
 }
 
+unsigned vm_nr_virtio_devices(const struct skiff_config *cfg)
+{
+	return cfg->nr_drives + cfg->nr_net + (cfg->vsock.enabled ? 1 : 0) + (cfg->entropy ? 1 : 0) +
+	       (cfg->console_device == CONSOLE_VIRTIO && cfg->serial_mode != SERIAL_OFF ? 1 : 0);
+}
+
 /* The command line the guest gets: the config's, plus root= for the root drive. */
 char *vm_build_cmdline(const struct skiff_config *cfg, const char *boot_args)
 {

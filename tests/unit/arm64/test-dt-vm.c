@@ -59,7 +59,7 @@ static void test_config(void)
 	CHECK_EQ(arm64_nr_root_buses(&cfg, "pci=off console=ttyAMA0"), 0);
 	CHECK(!pci_root_cfg_aarch64(&rc, 3, (struct irq_line){ 0 }));
 	cmdline = vm_build_cmdline(&cfg, boot_args);
-	CHECK(!arm64_dt_for_config(&cfg, cmdline, &rc, NULL, AARCH64_RAM_BASE + (200u << 20), 0x1234, buf, sizeof(buf),
+	CHECK(!arm64_dt_for_config(&cfg, cmdline, &rc, NULL, 0, AARCH64_RAM_BASE + (200u << 20), 0x1234, buf, sizeof(buf),
 				   &len, msg, sizeof(msg)));
 	CHECK(fdt_check_header(buf) == 0 && fdt_totalsize(buf) == len);
 
@@ -87,14 +87,24 @@ static void test_config(void)
 		off = fdt_node_offset_by_compatible(buf, off, "pci-host-ecam-generic");
 	}
 
-	/* pci=off: no bridges, no initrd. */
-	CHECK(!arm64_dt_for_config(&cfg, cmdline, NULL, NULL, 0, 0, buf, sizeof(buf), &len, msg, sizeof(msg)));
+	/* pci=off: no bridges, no initrd; the config's two drives on virtio-mmio, edge SPIs from the base. */
+	CHECK_EQ(vm_nr_virtio_devices(&cfg), 2);
+	CHECK(!arm64_dt_for_config(&cfg, cmdline, NULL, NULL, vm_nr_virtio_devices(&cfg), 0, 0, buf, sizeof(buf), &len,
+				   msg, sizeof(msg)));
 	CHECK_EQ(count_compatible("pci-host-ecam-generic"), 0);
+	CHECK_EQ(count_compatible("virtio,mmio"), 2);
+	off = fdt_path_offset(buf, "/virtio_mmio@a001000");
+	cells = fdt_getprop(buf, off, "interrupts", &plen);
+	CHECK(cells && plen == 12 && fdt32_to_cpu(cells[1]) == AARCH64_VIRTIO_MMIO_SPI_BASE + 1 &&
+	      fdt32_to_cpu(cells[2]) == 1);
+	cells = fdt_getprop(buf, off, "reg", &plen);
+	CHECK(cells && plen == 16 && fdt32_to_cpu(cells[1]) == AARCH64_VIRTIO_MMIO_BASE + AARCH64_VIRTIO_MMIO_STRIDE);
 	CHECK(fdt_getprop(buf, fdt_path_offset(buf, "/chosen"), "linux,initrd-start", NULL) == NULL);
 
 	/* Too many vCPUs for the redistributor space: a sentence naming the key. */
 	cfg.vcpu_count = AARCH64_MAX_VCPUS + 1;
-	CHECK(arm64_dt_for_config(&cfg, cmdline, NULL, NULL, 0, 0, buf, sizeof(buf), &len, msg, sizeof(msg)) == -EINVAL);
+	CHECK(arm64_dt_for_config(&cfg, cmdline, NULL, NULL, 0, 0, 0, buf, sizeof(buf), &len, msg, sizeof(msg)) ==
+	      -EINVAL);
 	CHECK(strstr(msg, "vcpu_count"));
 	free(cmdline);
 	config_free(&cfg);

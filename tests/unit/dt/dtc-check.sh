@@ -8,7 +8,7 @@ command -v dtc >/dev/null || { echo "dtc not installed (device-tree-compiler): s
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 failed=0
-for shape in "1 1 0" "2 3 2" "4 4 3" "64 8 7" "1 1 0 noinitrd"; do
+for shape in "1 1 0" "1 0 0" "2 3 2" "4 4 3" "64 8 7" "1 1 0 noinitrd"; do
     name=$(echo "$shape" | tr ' ' -)
     # shellcheck disable=SC2086 # shape is word-split on purpose; the wrapper is a command
     if ! ${MESON_EXE_WRAPPER:-} "$dump" "$tmp/$name.dtb" $shape; then

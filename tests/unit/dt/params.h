@@ -54,6 +54,12 @@ static inline void test_dt_params(struct dt_params *p, unsigned nr_cpus, unsigne
 		p->viommus[i].spi_base = AARCH64_VIOMMU_SPI_BASE + i * AARCH64_VIOMMU_SPIS_PER;
 		p->viommus[i].its_devid = AARCH64_VIOMMU_ITS_DEVID_BASE + i;
 	}
+	/* virtio-mmio only without PCIe (pci=off), as the VM does: three transports */
+	p->nr_virtio_mmio = nr_hosts ? 0 : 3;
+	p->virtio_mmio_base = AARCH64_VIRTIO_MMIO_BASE;
+	p->virtio_mmio_stride = AARCH64_VIRTIO_MMIO_STRIDE;
+	p->virtio_mmio_size = 0x200;
+	p->virtio_mmio_spi_base = AARCH64_VIRTIO_MMIO_SPI_BASE;
 	p->bootargs = "console=ttyAMA0 earlycon panic=-1";
 	p->initrd = (struct dt_range){ AARCH64_RAM_BASE + AARCH64_RAM_DEFAULT_SIZE - (16u << 20), 0x123400 };
 }

@@ -241,6 +241,35 @@ static void test_pci(const struct dt_params *p)
 	CHECK_EQ(smmus, p->nr_viommus);
 }
 
+/* pci=off: no host bridge, the virtio-mmio transports with their edge SPIs. */
+static void test_virtio_mmio(void)
+{
+	struct dt_params p;
+	size_t len = 0;
+	unsigned n = 0;
+
+	test_dt_params(&p, 1, 0, 0);
+	CHECK(build(&p, &len) == 0);
+	for (int off = fdt_node_offset_by_compatible(buf, -1, "virtio,mmio"); off >= 0;
+	     off = fdt_node_offset_by_compatible(buf, off, "virtio,mmio")) {
+		CHECK_EQ(cell64(off, "reg", 0), AARCH64_VIRTIO_MMIO_BASE + n * AARCH64_VIRTIO_MMIO_STRIDE);
+		CHECK_EQ(cell64(off, "reg", 2), 0x200);
+		CHECK_EQ(cell(off, "interrupts", 0), 0);  /* SPI */
+		CHECK_EQ(cell(off, "interrupts", 1), AARCH64_VIRTIO_MMIO_SPI_BASE + n);
+		CHECK_EQ(cell(off, "interrupts", 2), 1);  /* edge */
+		n++;
+	}
+	CHECK_EQ(n, 3);
+	CHECK_EQ(fdt_node_offset_by_compatible(buf, -1, "pci-host-ecam-generic"), -FDT_ERR_NOTFOUND);
+	struct dt_params bad = p;
+	bad.nr_virtio_mmio = DT_MAX_VIRTIO_MMIO + 1;
+	CHECK(build(&bad, &len) == -EINVAL);
+	bad = p; bad.virtio_mmio_spi_base = 986;        /* the third one past the GIC's SPIs */
+	CHECK(build(&bad, &len) == -EINVAL);
+	bad = p; bad.virtio_mmio_stride = 0x100;        /* transports overlapping */
+	CHECK(build(&bad, &len) == -EINVAL);
+}
+
 static void test_rejects(void)
 {
 	struct dt_params p, bad;
@@ -329,5 +358,6 @@ int main(void)
 	test_cpus(20);
 	test_cpus(DT_MAX_CPUS);
 	test_rejects();
+	test_virtio_mmio();
 	return check_summary("dt");
 }
