@@ -5,8 +5,10 @@
  * with vIOMMUs. The builder lays the tables out in a caller-provided
  * buffer that will be copied to guest memory at base_gpa, fixes up their
  * cross-pointers and checksums. The IORT (the arm64 vIOMMU table) is
- * built on its own, for --dump-acpi and the tests, until skiff runs arm64
- * guests.
+ * built on its own for x86's --dump-acpi; acpi_build_arm64() builds the
+ * whole set for an aarch64 guest (GIC MADT, GTDT, SPCR, MCFG, IORT with
+ * RMRs), and acpi_build_efi() the minimal EFI system table and memory map
+ * through which an arm64 Linux finds them (docs/arm64.md).
  */
 #ifndef SKIFF_ACPI_H
 #define SKIFF_ACPI_H
@@ -140,7 +142,7 @@ struct acpi_x86_params {
 	uint8_t phys_addr_bits;
 };
 
-#define ACPI_MAX_TABLES 8
+#define ACPI_MAX_TABLES 12
 
 struct acpi_table_ref {
 	char signature[5];  /* "RSD PTR " is reported as "RSDP" */
@@ -209,5 +211,95 @@ int acpi_build_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits,
  * 0 or -errno.
  */
 int acpi_write_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits, const char *dir);
+
+/*
+ * arm64 (docs/arm64.md "ACPI"): RSDP, XSDT, FADT (hardware-reduced,
+ * revision 6.5, PSCI via HVC), DSDT (PL011 ARMH0011, CPUs ACPI0007, PCI
+ * host bridges as on x86), MADT (a GICC per vCPU, GICD v3, one GICR
+ * range, one ITS), GTDT, SPCR (PL011), MCFG (with PCI hosts) and IORT
+ * (ITS group, SMMUv3 per vIOMMU, one root complex for segment 0 covering
+ * all buses, and per vIOMMU an RMR that identity-maps the MSI window).
+ * Interrupts are GSIVs, i.e. GIC INTIDs (SPI n = 32 + n, PPI n = 16 + n).
+ */
+#define ACPI_ARM64_MAX_CPUS 256
+
+struct acpi_arm64_params {
+	unsigned nr_cpus;               /* 1..ACPI_ARM64_MAX_CPUS */
+	const uint64_t *mpidrs;         /* nr_cpus MPIDRs (Aff fields), GICC i = vCPU i */
+	uint64_t gicd_base, gicr_base, gicr_size, its_base;
+	uint32_t gic_maint_gsiv;        /* 0: none */
+	uint32_t timer_gsiv[4];         /* secure EL1, non-secure EL1, virtual, EL2 */
+	uint64_t uart_base, uart_size;  /* PL011 */
+	uint32_t uart_gsiv;
+	unsigned nr_virtio_mmio;        /* LNRO0005 devices, GSIV edge; 0/NULL: none */
+	const struct acpi_virtio_mmio *virtio_mmio;
+	unsigned nr_pci_hosts;          /* segment 0; prt_gsi are INTIDs */
+	const struct acpi_pci_host *pci_hosts;
+	/* vIOMMUs (SMMUv3): each's buses lie inside one host's, segment 0. */
+	unsigned nr_viommus;
+	const struct acpi_viommu *viommus;
+	uint32_t viommu_devid_base;     /* SMMUv3 i's own MSIs: ITS DeviceID base + i */
+	uint64_t msi_rmr_base, msi_rmr_size; /* identity RMR per vIOMMU; size 0: none */
+	uint8_t pa_bits;                /* IORT memory address size limit, 32..64 */
+};
+
+/*
+ * As acpi_build_x86, for arm64. Table signatures in ret->tables: RSDP,
+ * XSDT, FACP, DSDT, APIC, GTDT, SPCR, MCFG (with PCI hosts), IORT.
+ * -EINVAL for bad params (counts, alignment, a vIOMMU outside the hosts),
+ * -ENOSPC with ret->used set when buf is too small.
+ */
+int acpi_build_arm64(const struct acpi_arm64_params *params, uint64_t base_gpa, uint8_t *buf,
+		     size_t len, struct acpi_layout *ret);
+
+/*
+ * IORT options beyond acpi_build_iort's x86-dump defaults: a root complex
+ * for segment 0 even without vIOMMUs (all its RIDs to the ITS), the
+ * SMMUv3 nodes' own DeviceID base, and an identity RMR of
+ * [rmr_base, rmr_base + rmr_size) per SMMUv3 for its stream IDs
+ * (rmr_size 0: none; both 64 KiB aligned).
+ */
+struct acpi_iort_opts {
+	bool rc_segment0;
+	uint32_t smmu_devid_base;
+	uint64_t rmr_base, rmr_size;
+};
+int acpi_build_iort_opts(const struct acpi_viommu *v, unsigned n, unsigned addr_bits,
+			 const struct acpi_iort_opts *o, uint8_t *buf, size_t len, size_t *ret_len);
+
+/*
+ * The EFI handoff of an arm64 guest without firmware (acpi/efi.c): a UEFI
+ * 2.70 system table (no boot services, no runtime services, config tables
+ * ACPI_20_TABLE_GUID -> rsdp_gpa and EFI_RT_PROPERTIES_TABLE_GUID saying no
+ * runtime service is supported), and a memory map: RAM conventional
+ * except [reserved_base, reserved_base + reserved_size), which is
+ * ACPI reclaim memory (it holds the system table, the memory map and the
+ * ACPI tables). All written into buf (len bytes, guest address base_gpa,
+ * which lies inside the reserved range).
+ */
+#define ACPI_EFI_DESC_SIZE 48
+#define ACPI_EFI_DESC_VERSION 1
+#define ACPI_EFI_CONVENTIONAL_MEMORY 7
+#define ACPI_EFI_ACPI_RECLAIM_MEMORY 9
+#define ACPI_EFI_MEMORY_WB (1ull << 3)
+
+struct acpi_efi_params {
+	uint64_t ram_base, ram_size;            /* 4 KiB aligned */
+	uint64_t reserved_base, reserved_size;  /* 4 KiB aligned, inside RAM */
+	uint64_t rsdp_gpa;
+};
+
+struct acpi_efi_layout {
+	uint64_t systab_gpa;
+	uint64_t mmap_gpa;
+	uint32_t mmap_size, desc_size, desc_version;
+	size_t used;                            /* bytes of buf used */
+};
+
+/* 0, -EINVAL (bad params, base_gpa outside the reserved range), -ENOSPC. */
+int acpi_build_efi(const struct acpi_efi_params *p, uint64_t base_gpa, uint8_t *buf, size_t len,
+		   struct acpi_efi_layout *ret);
+/* CRC-32 (IEEE 802.3, as UEFI table headers use it). */
+uint32_t acpi_crc32(const void *data, size_t len);
 
 #endif

@@ -91,10 +91,22 @@ static int check_params(const struct acpi_x86_params *p, uint64_t base_gpa)
 		return -EINVAL;
 	if (base_gpa % ACPI_TABLE_ALIGN)
 		return -EINVAL;
-	if (p->nr_pci_hosts > ACPI_MAX_PCI_HOSTS || (p->nr_pci_hosts && !p->pci_hosts))
+	if (acpi_pci_hosts_check(p->pci_hosts, p->nr_pci_hosts))
 		return -EINVAL;
-	for (unsigned i = 0; i < p->nr_pci_hosts; i++) {
-		const struct acpi_pci_host *h = &p->pci_hosts[i];
+	if (p->nr_viommus && (p->phys_addr_bits < 32 || p->phys_addr_bits > 64))
+		return -EINVAL;
+	int err = acpi_viommus_check(p->viommus, p->nr_viommus, NULL, 0);
+	if (err)
+		return err;
+	return check_viommu_hosts(p);
+}
+
+int acpi_pci_hosts_check(const struct acpi_pci_host *hosts, unsigned n)
+{
+	if (n > ACPI_MAX_PCI_HOSTS || (n && !hosts))
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		const struct acpi_pci_host *h = &hosts[i];
 		if (h->bus_start > h->bus_end)
 			return -EINVAL;
 		if (h->mmio32_size && (h->mmio32_base > UINT32_MAX ||
@@ -108,12 +120,7 @@ static int check_params(const struct acpi_x86_params *p, uint64_t base_gpa)
 		    h->ecam_base % (1u << 20))
 			return -EINVAL;
 	}
-	if (p->nr_viommus && (p->phys_addr_bits < 32 || p->phys_addr_bits > 64))
-		return -EINVAL;
-	int err = acpi_viommus_check(p->viommus, p->nr_viommus, NULL, 0);
-	if (err)
-		return err;
-	return check_viommu_hosts(p);
+	return 0;
 }
 
 enum { T_RSDP, T_XSDT, T_FADT, T_DSDT, T_MADT, T_MCFG, T_DMAR, T_COUNT };
@@ -173,7 +180,7 @@ static void write_x86(uint8_t *buf, const struct acpi_x86_params *params, uint64
 	memcpy(buf + pl->off[T_DSDT], dsdt->data, dsdt->len);
 	acpi_madt_write(buf + pl->off[T_MADT], params);
 	if (pl->present[T_MCFG])
-		acpi_mcfg_write(buf + pl->off[T_MCFG], params);
+		acpi_mcfg_write(buf + pl->off[T_MCFG], params->pci_hosts, params->nr_pci_hosts);
 	if (pl->present[T_DMAR])
 		acpi_dmar_write(buf + pl->off[T_DMAR], params->viommus, params->nr_viommus,
 				params->phys_addr_bits);

@@ -122,7 +122,7 @@ static void host_bridge(struct aml_buf *b, const struct acpi_pci_host *h, unsign
 	aml_end(b);
 }
 
-static void ecam_reservation(struct aml_buf *b, const struct acpi_x86_params *p)
+static void ecam_reservation(struct aml_buf *b, const struct acpi_pci_host *hosts, unsigned n)
 {
 	aml_device_begin(b, "MRES");
 	aml_name(b, "_HID");
@@ -131,8 +131,8 @@ static void ecam_reservation(struct aml_buf *b, const struct acpi_x86_params *p)
 	aml_integer(b, 0);
 	aml_name(b, "_CRS");
 	aml_resource_begin(b);
-	for (unsigned i = 0; i < p->nr_pci_hosts; i++) {
-		const struct acpi_pci_host *h = &p->pci_hosts[i];
+	for (unsigned i = 0; i < n; i++) {
+		const struct acpi_pci_host *h = &hosts[i];
 		uint64_t base = h->ecam_base + ((uint64_t)h->bus_start << 20);
 		uint64_t size = (uint64_t)(h->bus_end - h->bus_start + 1) << 20;
 		if (base + size - 1 <= UINT32_MAX)
@@ -148,13 +148,13 @@ static void ecam_reservation(struct aml_buf *b, const struct acpi_x86_params *p)
 	aml_end(b);
 }
 
-void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_x86_params *p)
+void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_pci_host *hosts, unsigned n)
 {
-	if (!p->nr_pci_hosts)
+	if (!n)
 		return;
-	for (unsigned i = 0; i < p->nr_pci_hosts; i++)
-		host_bridge(b, &p->pci_hosts[i], i);
-	ecam_reservation(b, p);
+	for (unsigned i = 0; i < n; i++)
+		host_bridge(b, &hosts[i], i);
+	ecam_reservation(b, hosts, n);
 }
 
 void acpi_dsdt_ged(struct aml_buf *b, const struct acpi_x86_params *p)

@@ -32,12 +32,17 @@
 #define SMMU_ALIGN   0x10000ull
 #define SMMU_NR_MAPS 2          /* StreamIDs -> ITS, own MSIs -> ITS */
 #define RID_LAST     0xffffu
+#define RMR_NODE_LEN (sizeof(struct acpi_iort_rmr) + sizeof(struct acpi_iort_id_mapping) + \
+		      sizeof(struct acpi_iort_rmr_desc))
+
+static const struct acpi_iort_opts x86_dump_opts = { .smmu_devid_base = ACPI_IORT_SMMU_DEVID_BASE };
 
 struct iort_plan {
 	unsigned nr_segments;
 	uint16_t segments[ACPI_MAX_VIOMMUS]; /* increasing */
 	unsigned rc_maps[ACPI_MAX_VIOMMUS];  /* ID mappings of each root complex */
-	uint32_t smmu_off, rc_off[ACPI_MAX_VIOMMUS], len;
+	uint32_t smmu_off, rc_off[ACPI_MAX_VIOMMUS], rmr_off, len;
+	unsigned nr_rmr;
 };
 
 static uint32_t rid_first(const struct acpi_viommu *u)
@@ -50,13 +55,17 @@ static uint32_t rid_last(const struct acpi_viommu *u)
 	return (uint32_t)u->bus_last << 8 | 0xff;
 }
 
-static int check_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits)
+static int check_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits,
+		      const struct acpi_iort_opts *o)
 {
 	int err = acpi_viommus_check(v, n, NULL, 0);
 
 	if (err)
 		return err;
-	if (!n || addr_bits < 32 || addr_bits > 64)
+	if ((!n && !o->rc_segment0) || addr_bits < 32 || addr_bits > 64)
+		return -EINVAL;
+	if (o->rmr_size && (o->rmr_base % SMMU_ALIGN || o->rmr_size % SMMU_ALIGN ||
+			    o->rmr_base > UINT64_MAX - (o->rmr_size - 1)))
 		return -EINVAL;
 	for (unsigned i = 0; i < n; i++) {
 		if (v[i].segment >= ACPI_IORT_MAX_SEGMENT || v[i].reg_base % SMMU_ALIGN ||
@@ -103,9 +112,12 @@ static unsigned rc_map_count(const struct acpi_viommu *v, const unsigned *idx, u
 	return maps + (next <= RID_LAST);
 }
 
-static void plan_iort(const struct acpi_viommu *v, unsigned n, struct iort_plan *p)
+static void plan_iort(const struct acpi_viommu *v, unsigned n, const struct acpi_iort_opts *o,
+		      struct iort_plan *p)
 {
 	memset(p, 0, sizeof(*p));
+	if (o->rc_segment0)
+		p->segments[p->nr_segments++] = 0; /* the lowest: stays first */
 	for (unsigned i = 0; i < n; i++) {
 		unsigned at = p->nr_segments;
 		bool dup = false;
@@ -133,6 +145,9 @@ static void plan_iort(const struct acpi_viommu *v, unsigned n, struct iort_plan 
 		off += (uint32_t)(sizeof(struct acpi_iort_root_complex) +
 				  p->rc_maps[s] * sizeof(struct acpi_iort_id_mapping));
 	}
+	p->rmr_off = off;
+	p->nr_rmr = o->rmr_size ? n : 0;
+	off += p->nr_rmr * (uint32_t)RMR_NODE_LEN;
 	p->len = off;
 }
 
@@ -161,7 +176,7 @@ static size_t put_map(uint8_t *dst, uint32_t in, uint32_t last, uint32_t out, ui
 	return sizeof(m);
 }
 
-static void write_smmu(uint8_t *dst, const struct acpi_viommu *u, unsigned i)
+static void write_smmu(uint8_t *dst, const struct acpi_viommu *u, unsigned i, uint32_t devid_base)
 {
 	const uint32_t its = sizeof(struct acpi_iort);
 	struct acpi_iort_smmu_v3 s = {
@@ -183,7 +198,7 @@ static void write_smmu(uint8_t *dst, const struct acpi_viommu *u, unsigned i)
 	memcpy(dst, &s, sizeof(s));
 	off += put_map(dst + off, rid_first(u), rid_last(u), its_devid(u->segment, rid_first(u)),
 		       its, 0);
-	put_map(dst + off, 0, 0, ACPI_IORT_SMMU_DEVID_BASE + i, its, ACPI_IORT_ID_SINGLE_MAPPING);
+	put_map(dst + off, 0, 0, devid_base + i, its, ACPI_IORT_ID_SINGLE_MAPPING);
 }
 
 static void write_rc(uint8_t *dst, const struct acpi_viommu *v, unsigned n,
@@ -224,17 +239,51 @@ static void write_rc(uint8_t *dst, const struct acpi_viommu *v, unsigned n,
 		put_map(dst + off, next, RID_LAST, its_devid(seg, next), its, 0);
 }
 
+/*
+ * RMR node k (vIOMMU k): the SMMU's stream IDs (its buses' RIDs), each
+ * with the one range [rmr_base, +rmr_size) that must stay identity-mapped
+ * in the stage-1 the guest gives them; remapping permitted, device memory.
+ */
+static void write_rmr(uint8_t *dst, const struct acpi_viommu *u, uint32_t id, uint32_t smmu_off,
+		      const struct acpi_iort_opts *o)
+{
+	struct acpi_iort_rmr r = {
+		.node = {
+			.type = ACPI_IORT_NODE_RMR,
+			.length = RMR_NODE_LEN,
+			.revision = ACPI_IORT_RMR_REVISION,
+			.identifier = id,
+			.mapping_count = 1,
+			.mapping_offset = sizeof(r),
+		},
+		.flags = ACPI_IORT_RMR_REMAP_PERMITTED,
+		.nr_descriptors = 1,
+		.descriptor_offset = sizeof(r) + sizeof(struct acpi_iort_id_mapping),
+	};
+	struct acpi_iort_rmr_desc d = { .base = o->rmr_base, .length = o->rmr_size };
+
+	memcpy(dst, &r, sizeof(r));
+	put_map(dst + sizeof(r), rid_first(u), rid_last(u), rid_first(u), smmu_off, 0);
+	memcpy(dst + r.descriptor_offset, &d, sizeof(d));
+}
+
 int acpi_build_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits, uint8_t *buf,
 		    size_t len, size_t *ret_len)
 {
+	return acpi_build_iort_opts(v, n, addr_bits, &x86_dump_opts, buf, len, ret_len);
+}
+
+int acpi_build_iort_opts(const struct acpi_viommu *v, unsigned n, unsigned addr_bits,
+			 const struct acpi_iort_opts *o, uint8_t *buf, size_t len, size_t *ret_len)
+{
 	struct iort_plan p;
-	int err = check_iort(v, n, addr_bits);
+	int err = o ? check_iort(v, n, addr_bits, o) : -EINVAL;
 
 	if (err)
 		return err;
 	if (!buf && len)
 		return -EINVAL;
-	plan_iort(v, n, &p);
+	plan_iort(v, n, o, &p);
 	if (ret_len)
 		*ret_len = p.len;
 	if (p.len > len)
@@ -242,7 +291,7 @@ int acpi_build_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits,
 
 	memset(buf, 0, p.len);
 	struct acpi_iort h = {
-		.node_count = 1 + n + p.nr_segments,
+		.node_count = 1 + n + p.nr_segments + p.nr_rmr,
 		.node_offset = sizeof(h),
 	};
 	acpi_header_init(&h.header, "IORT", p.len, ACPI_IORT_REVISION);
@@ -259,9 +308,12 @@ int acpi_build_iort(const struct acpi_viommu *v, unsigned n, unsigned addr_bits,
 	};
 	memcpy(buf + sizeof(h), &its, sizeof(its));
 	for (unsigned i = 0; i < n; i++)
-		write_smmu(buf + smmu_node_off(&p, i), &v[i], i);
+		write_smmu(buf + smmu_node_off(&p, i), &v[i], i, o->smmu_devid_base);
 	for (unsigned s = 0; s < p.nr_segments; s++)
 		write_rc(buf + p.rc_off[s], v, n, &p, s, addr_bits);
+	for (unsigned i = 0; i < p.nr_rmr; i++)
+		write_rmr(buf + p.rmr_off + i * (uint32_t)RMR_NODE_LEN, &v[i], 1 + n + p.nr_segments + i,
+			  smmu_node_off(&p, i), o);
 	acpi_table_checksum(buf);
 	return 0;
 }

@@ -10,16 +10,16 @@
 
 #define ACPI_MCFG_REVISION 1
 
-void acpi_mcfg_write(uint8_t *dst, const struct acpi_x86_params *p)
+void acpi_mcfg_write(uint8_t *dst, const struct acpi_pci_host *hosts, unsigned n)
 {
 	struct acpi_header h;
 	size_t off = sizeof(h) + 8;
 
-	acpi_header_init(&h, "MCFG", (uint32_t)ACPI_MCFG_SIZE(p->nr_pci_hosts), ACPI_MCFG_REVISION);
+	acpi_header_init(&h, "MCFG", (uint32_t)ACPI_MCFG_SIZE(n), ACPI_MCFG_REVISION);
 	memcpy(dst, &h, sizeof(h));
 	memset(dst + sizeof(h), 0, 8);
-	for (unsigned i = 0; i < p->nr_pci_hosts; i++) {
-		const struct acpi_pci_host *ph = &p->pci_hosts[i];
+	for (unsigned i = 0; i < n; i++) {
+		const struct acpi_pci_host *ph = &hosts[i];
 		struct acpi_mcfg_alloc a = {
 			.base = ph->ecam_base,
 			.segment = 0,

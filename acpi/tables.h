@@ -61,7 +61,7 @@ struct acpi_header {
 } __attribute__((packed));
 
 /* XSDT: header followed by uint64_t entries (unaligned). */
-#define ACPI_XSDT_MAX_ENTRIES 4 /* FADT, MADT, MCFG (if PCI), DMAR (if vIOMMUs) */
+#define ACPI_XSDT_MAX_ENTRIES 8 /* x86: FADT, MADT, MCFG, DMAR; arm64: FADT, MADT, GTDT, SPCR, MCFG, IORT */
 
 /* MCFG: header, 8 reserved bytes, one allocation per PCI host bridge. */
 struct acpi_mcfg_alloc {
@@ -361,6 +361,135 @@ _Static_assert(offsetof(struct acpi_iort_root_complex, segment) == 28, "IORT roo
 _Static_assert(offsetof(struct acpi_iort_root_complex, memory_address_limit) == 32, "IORT RC layout");
 _Static_assert(sizeof(struct acpi_iort_id_mapping) == 20, "IORT ID mapping size");
 
+
+/* ---- arm64 (GIC, generic timer, PL011, RMR) ---- */
+
+#define ACPI_MADT_TYPE_GICC     0x0b
+#define ACPI_MADT_TYPE_GICD     0x0c
+#define ACPI_MADT_TYPE_GICR     0x0e
+#define ACPI_MADT_TYPE_GIC_ITS  0x0f
+#define ACPI_MADT_GICC_ENABLED  1u
+#define ACPI_MADT_GIC_VERSION_3 3
+
+/* GIC CPU interface, 80 bytes (ACPI 6.3, MADT revision 5). */
+struct acpi_madt_gicc {
+	uint8_t type, length;
+	uint16_t reserved;
+	uint32_t cpu_interface_number;
+	uint32_t uid;
+	uint32_t flags;
+	uint32_t parking_version;
+	uint32_t performance_gsiv;
+	uint64_t parked_address;
+	uint64_t base_address;
+	uint64_t gicv_base, gich_base;
+	uint32_t vgic_maint_gsiv;
+	uint64_t gicr_base;
+	uint64_t mpidr;
+	uint8_t efficiency_class;
+	uint8_t reserved2;
+	uint16_t spe_gsiv;
+} __attribute__((packed));
+
+struct acpi_madt_gicd {
+	uint8_t type, length;
+	uint16_t reserved;
+	uint32_t gic_id;
+	uint64_t base;
+	uint32_t gsi_base;
+	uint8_t version;
+	uint8_t reserved2[3];
+} __attribute__((packed));
+
+struct acpi_madt_gicr {
+	uint8_t type, length;
+	uint16_t reserved;
+	uint64_t base;
+	uint32_t length_bytes;
+} __attribute__((packed));
+
+struct acpi_madt_gic_its {
+	uint8_t type, length;
+	uint16_t reserved;
+	uint32_t its_id;
+	uint64_t base;
+	uint32_t reserved2;
+} __attribute__((packed));
+
+/* Generic Timer Description Table, revision 2 (no platform timers). */
+struct acpi_gtdt {
+	struct acpi_header header;
+	uint64_t cnt_control_base;   /* ~0: none (not memory-mapped) */
+	uint32_t reserved;
+	uint32_t secure_el1_gsiv, secure_el1_flags;
+	uint32_t ns_el1_gsiv, ns_el1_flags;
+	uint32_t virt_gsiv, virt_flags;
+	uint32_t ns_el2_gsiv, ns_el2_flags;
+	uint64_t cnt_read_base;      /* ~0: none */
+	uint32_t platform_timer_count;
+	uint32_t platform_timer_offset;
+} __attribute__((packed));
+
+#define ACPI_GTDT_REVISION      2
+#define ACPI_GTDT_ALWAYS_ON     (1u << 2) /* level, active high: bits 0, 1 clear */
+
+/* Serial Port Console Redirection, revision 2. */
+struct acpi_spcr {
+	struct acpi_header header;
+	uint8_t interface_type;
+	uint8_t reserved[3];
+	struct acpi_gas serial_port;
+	uint8_t interrupt_type;
+	uint8_t pc_interrupt;
+	uint32_t gsiv;
+	uint8_t baud_rate;
+	uint8_t parity, stop_bits, flow_control, terminal_type, language;
+	uint16_t pci_device_id, pci_vendor_id;
+	uint8_t pci_bus, pci_device, pci_function;
+	uint32_t pci_flags;
+	uint8_t pci_segment;
+	uint32_t reserved2;
+} __attribute__((packed));
+
+#define ACPI_SPCR_REVISION        2
+#define ACPI_SPCR_IF_ARM_PL011    3
+#define ACPI_SPCR_INT_ARM_GIC     (1u << 3)
+#define ACPI_SPCR_BAUD_115200     7
+#define ACPI_GAS_ACCESS_DWORD     3
+
+/* FADT ARM boot architecture flags */
+#define ACPI_FADT_ARM_PSCI_COMPLIANT (1u << 0)
+#define ACPI_FADT_ARM_PSCI_USE_HVC   (1u << 1)
+
+/* IORT Reserved Memory Range node (E.d, revision 3), one descriptor. */
+struct acpi_iort_rmr {
+	struct acpi_iort_node node;
+	uint32_t flags;
+	uint32_t nr_descriptors;
+	uint32_t descriptor_offset;
+} __attribute__((packed));
+
+struct acpi_iort_rmr_desc {
+	uint64_t base;
+	uint64_t length;
+	uint32_t reserved;
+} __attribute__((packed));
+
+#define ACPI_IORT_NODE_RMR          6
+#define ACPI_IORT_RMR_REVISION      3
+#define ACPI_IORT_RMR_REMAP_PERMITTED (1u << 0) /* access attributes 0: device nGnRnE */
+
+_Static_assert(sizeof(struct acpi_madt_gicc) == 80, "MADT GICC size");
+_Static_assert(offsetof(struct acpi_madt_gicc, mpidr) == 68, "MADT GICC layout");
+_Static_assert(sizeof(struct acpi_madt_gicd) == 24, "MADT GICD size");
+_Static_assert(sizeof(struct acpi_madt_gicr) == 16, "MADT GICR size");
+_Static_assert(sizeof(struct acpi_madt_gic_its) == 20, "MADT GIC ITS size");
+_Static_assert(sizeof(struct acpi_gtdt) == 96, "GTDT (rev. 2) size");
+_Static_assert(sizeof(struct acpi_spcr) == 80, "SPCR (rev. 2) size");
+_Static_assert(offsetof(struct acpi_spcr, gsiv) == 54, "SPCR layout");
+_Static_assert(sizeof(struct acpi_iort_rmr) == 28, "IORT RMR node size");
+_Static_assert(sizeof(struct acpi_iort_rmr_desc) == 20, "IORT RMR descriptor size");
+
 /* ---- helpers shared by the per-table files ---- */
 
 /* Byte that makes the sum of data[0..len) plus itself zero. */
@@ -378,7 +507,7 @@ void acpi_rsdp_write(uint8_t *dst, uint64_t xsdt_gpa);
 void acpi_xsdt_write(uint8_t *dst, const uint64_t *entries, unsigned n);
 
 #define ACPI_MCFG_SIZE(n) (sizeof(struct acpi_header) + 8 + sizeof(struct acpi_mcfg_alloc) * (size_t)(n))
-void acpi_mcfg_write(uint8_t *dst, const struct acpi_x86_params *p);
+void acpi_mcfg_write(uint8_t *dst, const struct acpi_pci_host *hosts, unsigned n);
 
 #define ACPI_FADT_SIZE sizeof(struct acpi_fadt)
 void acpi_fadt_write(uint8_t *dst, const struct acpi_x86_params *p, uint64_t dsdt_gpa);
@@ -387,8 +516,10 @@ struct aml_buf;
 /* Build the DSDT (header + AML) into b; 0 or -errno. */
 int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p);
 /* Inside Scope (\_SB): host bridges + ECAM reservation / GED + power button (dsdt_pci.c). */
-void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_x86_params *p);
+void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_pci_host *hosts, unsigned n);
 void acpi_dsdt_ged(struct aml_buf *b, const struct acpi_x86_params *p);
+/* \_SB.VRnn (LNRO0005), index 0..255 (dsdt.c) */
+void acpi_dsdt_virtio_mmio(struct aml_buf *b, const struct acpi_virtio_mmio *v, unsigned index);
 
 size_t acpi_madt_size(const struct acpi_x86_params *p);
 
@@ -396,5 +527,16 @@ size_t acpi_madt_size(const struct acpi_x86_params *p);
 size_t acpi_dmar_size(const struct acpi_viommu *v, unsigned n);
 void acpi_dmar_write(uint8_t *dst, const struct acpi_viommu *v, unsigned n, unsigned addr_bits);
 void acpi_madt_write(uint8_t *dst, const struct acpi_x86_params *p);
+
+/* arm64 (arm64.c, gic.c, dsdt_arm64.c) */
+int acpi_pci_hosts_check(const struct acpi_pci_host *h, unsigned n);
+size_t acpi_madt_gic_size(const struct acpi_arm64_params *p);
+void acpi_madt_gic_write(uint8_t *dst, const struct acpi_arm64_params *p);
+#define ACPI_GTDT_SIZE sizeof(struct acpi_gtdt)
+void acpi_gtdt_write(uint8_t *dst, const struct acpi_arm64_params *p);
+#define ACPI_SPCR_SIZE sizeof(struct acpi_spcr)
+void acpi_spcr_write(uint8_t *dst, const struct acpi_arm64_params *p);
+void acpi_fadt_arm64_write(uint8_t *dst, uint64_t dsdt_gpa);
+int acpi_dsdt_arm64_build(struct aml_buf *b, const struct acpi_arm64_params *p);
 
 #endif

@@ -54,10 +54,35 @@ static int parse_boot_args(struct ctx *c, const struct jpath *p, json_t *v, void
 	return cfg_get_string(c, p, v, true, &cfg->boot_args);
 }
 
+/*
+ * How the guest learns its hardware: "device-tree" (aarch64's default) or
+ * "acpi" (what x86 guests always get; on aarch64 with a minimal EFI
+ * handoff, docs/arm64.md). null: the architecture's default.
+ */
+static int parse_firmware_tables(struct ctx *c, const struct jpath *p, json_t *v, void *out)
+{
+	static const struct cfg_enum names[] = {
+		{ "device-tree", FIRMWARE_TABLES_DT },
+		{ "acpi", FIRMWARE_TABLES_ACPI },
+	};
+	int t = FIRMWARE_TABLES_DEFAULT;
+	int rc = cfg_get_enum(c, p, v, names, ARRAY_LEN(names), &t);
+
+	if (rc)
+		return rc;
+#if defined(__x86_64__)
+	if (t == FIRMWARE_TABLES_DT)
+		return cfg_fail(c, p, "x86_64 guests are described by ACPI only: use \"acpi\" or leave it out");
+#endif
+	((struct skiff_config *)out)->firmware_tables = (enum firmware_tables)t;
+	return 0;
+}
+
 static const struct field boot_source_fields[] = {
 	{ "kernel_image_path", parse_kernel_image_path, true },
 	{ "initrd_path", parse_initrd_path, false },
 	{ "boot_args", parse_boot_args, false },
+	{ "firmware_tables", parse_firmware_tables, false },
 };
 
 static int parse_boot_source(struct ctx *c, const struct jpath *p, json_t *v, void *out)

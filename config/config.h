@@ -79,6 +79,13 @@ struct skiff_iommu {
 	unsigned address_width;  /* guest IOVA width: 48 (4-level tables, default) or 57 (5-level) */
 };
 
+/* boot-source.firmware_tables: the guest's hardware description. */
+enum firmware_tables {
+	FIRMWARE_TABLES_DEFAULT = 0, /* device tree on aarch64, ACPI on x86_64 */
+	FIRMWARE_TABLES_DT,
+	FIRMWARE_TABLES_ACPI,
+};
+
 struct skiff_config {
 	char *source;  /* file name used in messages */
 
@@ -86,6 +93,7 @@ struct skiff_config {
 	char *kernel_image_path;   /* required */
 	char *initrd_path;         /* NULL when absent/null */
 	char *boot_args;           /* NULL: skiff's default command line */
+	enum firmware_tables firmware_tables;
 
 	/* machine-config */
 	unsigned vcpu_count;       /* 1..255, required */

@@ -95,4 +95,19 @@ uint64_t dt_cpu_mpidr(unsigned i);
 int dt_build(const struct dt_params *p, void *buf, size_t size, size_t *len)
 	__attribute__((warn_unused_result));
 
+/*
+ * The stub tree of an ACPI boot (dt_stub.c): only /chosen, with bootargs
+ * (NULL: none), the initrd (size 0: none) and the EFI system table and
+ * memory map (acpi_build_efi) as the EFI stub passes them.
+ */
+struct dt_efi_stub {
+	const char *bootargs;
+	struct dt_range initrd;
+	uint64_t systab, mmap_start;
+	uint32_t mmap_size, desc_size, desc_version;
+};
+
+int dt_build_efi_stub(const struct dt_efi_stub *p, void *buf, size_t size, size_t *len)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -83,21 +83,18 @@ static void dt_vsmmus(const struct skiff_config *cfg, const struct iommu_plan *p
 	}
 }
 
-int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
-			const struct iommu_plan *plan, unsigned nr_virtio_mmio, uint64_t initrd_gpa,
-			uint64_t initrd_len, void *buf, size_t size, size_t *len, char *msg, size_t msglen)
+int arm64_dt_params(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
+		    const struct iommu_plan *plan, unsigned nr_virtio_mmio, uint64_t initrd_gpa,
+		    uint64_t initrd_len, struct dt_params *p, char *msg, size_t msglen)
 {
-	struct dt_params p;
-	int r;
-
 	if (cfg->vcpu_count == 0 || cfg->vcpu_count > AARCH64_MAX_VCPUS) {
 		snprintf(msg, msglen, "%s: machine-config.vcpu_count: 1 to %d on aarch64, got %u", cfg->source,
 			 AARCH64_MAX_VCPUS, cfg->vcpu_count);
 		return -EINVAL;
 	}
-	dt_fixed_params(&p, cfg->vcpu_count, cfg->mem_size_mib << 20);
-	p.bootargs = cmdline;
-	p.initrd = (struct dt_range){ initrd_gpa, initrd_len };
+	dt_fixed_params(p, cfg->vcpu_count, cfg->mem_size_mib << 20);
+	p->bootargs = cmdline;
+	p->initrd = (struct dt_range){ initrd_gpa, initrd_len };
 	if (rc && rc->nr_buses > DT_MAX_PCI_HOSTS) {
 		snprintf(msg, msglen, "%s: at most %d PCIe root buses on aarch64, got %u", cfg->source,
 			 DT_MAX_PCI_HOSTS, rc->nr_buses);
@@ -106,19 +103,31 @@ int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, con
 	for (unsigned i = 0; rc && i < rc->nr_buses; i++) {
 		const struct pci_root_bus_cfg *b = &rc->buses[i];
 
-		p.pci[i] = (struct dt_pci_host){
+		p->pci[i] = (struct dt_pci_host){
 			.ecam_base = rc->ecam_base, .bus_start = b->bus_start, .bus_end = b->bus_end,
 			.mmio32 = { b->mmio32_base, b->mmio32_size }, .mmio64 = { b->mmio64_base, b->mmio64_size },
 			.viommu = -1,
 		};
 	}
-	p.nr_pci_hosts = rc ? rc->nr_buses : 0;
-	dt_vsmmus(cfg, plan, &p);
-	p.nr_virtio_mmio = nr_virtio_mmio;
-	p.virtio_mmio_base = AARCH64_VIRTIO_MMIO_BASE;
-	p.virtio_mmio_stride = AARCH64_VIRTIO_MMIO_STRIDE;
-	p.virtio_mmio_size = VIRTIO_MMIO_SIZE;
-	p.virtio_mmio_spi_base = AARCH64_VIRTIO_MMIO_SPI_BASE;
+	p->nr_pci_hosts = rc ? rc->nr_buses : 0;
+	dt_vsmmus(cfg, plan, p);
+	p->nr_virtio_mmio = nr_virtio_mmio;
+	p->virtio_mmio_base = AARCH64_VIRTIO_MMIO_BASE;
+	p->virtio_mmio_stride = AARCH64_VIRTIO_MMIO_STRIDE;
+	p->virtio_mmio_size = VIRTIO_MMIO_SIZE;
+	p->virtio_mmio_spi_base = AARCH64_VIRTIO_MMIO_SPI_BASE;
+	return 0;
+}
+
+int arm64_dt_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
+			const struct iommu_plan *plan, unsigned nr_virtio_mmio, uint64_t initrd_gpa,
+			uint64_t initrd_len, void *buf, size_t size, size_t *len, char *msg, size_t msglen)
+{
+	struct dt_params p;
+	int r = arm64_dt_params(cfg, cmdline, rc, plan, nr_virtio_mmio, initrd_gpa, initrd_len, &p, msg, msglen);
+
+	if (r)
+		return r;
 	r = dt_build(&p, buf, size, len);
 	if (r)
 		snprintf(msg, msglen, "building the device tree: %s", r == -ENOSPC ? "it exceeds 2 MiB" : strerror(-r));

@@ -180,9 +180,14 @@ static int vm_write_dtb(struct vm *vm, struct vm_error *err)
 
 	if (!dtb)
 		return vm_fail(err, false, "guest memory too small for the device tree");
-	r = arm64_dt_for_config(vm->cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, vm_vfio_plan(vm), vm->nr_mmio,
-				vm->initrd_gpa, vm->initrd_size, dtb, AARCH64_FDT_MAX_SIZE, &dtb_len, err->msg,
-				sizeof(err->msg));
+	if (vm->cfg->firmware_tables == FIRMWARE_TABLES_ACPI)
+		r = arm64_acpi_for_config(vm->cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, vm_vfio_plan(vm),
+					  vm->nr_mmio, vm->initrd_gpa, vm->initrd_size, vm->dtb_gpa, dtb,
+					  AARCH64_FDT_MAX_SIZE, &vm->acpi, err->msg, sizeof(err->msg));
+	else
+		r = arm64_dt_for_config(vm->cfg, vm->cmdline, vm->pci ? &vm->pci_cfg : NULL, vm_vfio_plan(vm),
+					vm->nr_mmio, vm->initrd_gpa, vm->initrd_size, dtb, AARCH64_FDT_MAX_SIZE, &dtb_len,
+					err->msg, sizeof(err->msg));
 	return r ? (err->is_config = r == -EINVAL, -1) : 0;
 }
 
@@ -277,10 +282,14 @@ fail:
 	return -1;
 }
 
+/* The tables the guest got (firmware_tables "acpi"); with a device tree there are none. */
 int vm_dump_acpi(const struct vm *vm, const char *dir)
 {
-	(void)vm, (void)dir;
-	return -EOPNOTSUPP;  /* aarch64 guests get a device tree; ACPI for them is not built yet */
+	const uint8_t *area = gmem_slice(&vm->mem, vm->dtb_gpa, AARCH64_FDT_MAX_SIZE);
+
+	if (vm->cfg->firmware_tables != FIRMWARE_TABLES_ACPI)
+		return -EOPNOTSUPP;
+	return area ? acpi_write_tables(&vm->acpi, area, dir) : -EFAULT;
 }
 
 void vm_destroy(struct vm *vm)

@@ -5,6 +5,7 @@
 
 #include "boot.h"
 #include "config.h"
+#include "acpi.h"
 #include "pci.h"
 
 #define ARM64_DEFAULT_BOOT_ARGS "console=ttyAMA0 panic=-1"
@@ -39,6 +40,29 @@ int vm_create_vsmmu(struct vm *vm, struct vm_error *err);
 int vm_vsmmu_start(struct vm *vm);
 void vm_vsmmu_stop(struct vm *vm);
 void vm_destroy_vsmmu(struct vm *vm);
+
+struct dt_params;
+/*
+ * The device tree's inputs for cfg (the same arguments as arm64_dt_for_config): what the DTB and,
+ * in ACPI mode, the ACPI tables (acpi_vm.c) describe. -EINVAL with msg.
+ */
+int arm64_dt_params(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
+		    const struct iommu_plan *plan, unsigned nr_virtio_mmio, uint64_t initrd_gpa,
+		    uint64_t initrd_len, struct dt_params *p, char *msg, size_t msglen);
+
+/*
+ * ACPI mode (acpi_vm.c): the firmware area at area_gpa (the DTB's place,
+ * area_size bytes up to the end of RAM) gets the stub DTB (only /chosen)
+ * at its start, then one page with the EFI system table and memory map,
+ * then the ACPI tables. area is the host view; *tables (may be NULL) the
+ * tables' layout, offsets from area. -errno with one sentence in msg
+ * (-EINVAL: the config's fault).
+ */
+#define ARM64_FW_STUB_DTB_MAX 0x10000ULL
+int arm64_acpi_for_config(const struct skiff_config *cfg, const char *cmdline, const struct pci_root_cfg *rc,
+			  const struct iommu_plan *plan, unsigned nr_virtio_mmio, uint64_t initrd_gpa,
+			  uint64_t initrd_len, uint64_t area_gpa, void *area, size_t area_size,
+			  struct acpi_layout *tables, char *msg, size_t msglen);
 
 /* The root-bus split the VM uses for cfg: 0 with pci=off in boot_args. */
 unsigned arm64_nr_root_buses(const struct skiff_config *cfg, const char *boot_args);

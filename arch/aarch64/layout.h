@@ -65,6 +65,16 @@
  * hold integrated endpoints) as long as each root bus gets 2 buses or more.
  */
 #define AARCH64_VIOMMU_ITS_DEVID_BASE 0xff00u
+/*
+ * The host kernel maps its ITS doorbell at this IOVA (its MSI_IOVA_BASE,
+ * 1 MiB) in the stage-2 of an assigned device behind a nested vSMMUv3, so
+ * the guest's stage-1 must leave the range identity-mapped: ACPI says so
+ * with an IORT RMR per vSMMUv3 (docs/arm64.md).
+ */
+#define AARCH64_MSI_IOVA_BASE       0x08000000ULL
+#define AARCH64_MSI_IOVA_SIZE       0x100000ULL
+/* Guest-physical address bits that cover RAM and the 64-bit PCI window (the IORT's DMA limit). */
+#define AARCH64_PA_BITS             40
 
 /* ---- virtio-mmio: one 4 KiB slot and one edge SPI per device --------------- */
 #define AARCH64_VIRTIO_MMIO_BASE    0x0a000000ULL
