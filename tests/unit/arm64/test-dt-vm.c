@@ -110,8 +110,82 @@ static void test_config(void)
 	config_free(&cfg);
 }
 
+static uint64_t prop64(int off, const char *name)
+{
+	int plen;
+	const void *v = fdt_getprop(buf, off, name, &plen);
+	fdt64_t be;
+
+	if (!v || plen != 8)
+		return 0;
+	memcpy(&be, v, 8);
+	return fdt64_to_cpu(be);
+}
+
+static uint32_t prop32(int off, const char *name)
+{
+	int plen;
+	const void *v = fdt_getprop(buf, off, name, &plen);
+	fdt32_t be;
+
+	if (!v || plen != 4)
+		return 0;
+	memcpy(&be, v, 4);
+	return fdt32_to_cpu(be);
+}
+
+/*
+ * firmware_tables "acpi" (vmm/acpi_vm.c): the area holds a stub DTB with
+ * only /chosen whose linux,uefi-* point at the system table and memory
+ * map inside the area, and the tables the RSDP names.
+ */
+static void test_acpi(void)
+{
+	static const char json[] =
+		"{ \"boot-source\": { \"kernel_image_path\": \"k\", \"firmware_tables\": \"acpi\" },"
+		"  \"machine-config\": { \"vcpu_count\": 2, \"mem_size_mib\": 256 } }";
+	const uint64_t area = AARCH64_RAM_BASE + (256u << 20) - AARCH64_FDT_MAX_SIZE;
+	struct skiff_config cfg;
+	struct pci_root_cfg rc;
+	struct acpi_layout l;
+	char msg[256];
+	int off, n = 0;
+
+	if (!check_ok(load(json, &cfg) == 0))
+		return;
+	CHECK_EQ(cfg.firmware_tables, FIRMWARE_TABLES_ACPI);
+	CHECK(!pci_root_cfg_aarch64(&rc, 2, (struct irq_line){ 0 }));
+	if (!check_ok(arm64_acpi_for_config(&cfg, "console=ttyAMA0", &rc, AARCH64_RAM_BASE + (100u << 20), 0x1000,
+					    area, buf, sizeof(buf), &l, msg, sizeof(msg)) == 0)) {
+		fprintf(stderr, "%s\n", msg);
+		return;
+	}
+	CHECK(fdt_check_header(buf) == 0 && fdt_totalsize(buf) <= ARM64_FW_STUB_DTB_MAX);
+	for (off = fdt_first_subnode(buf, 0); off >= 0; off = fdt_next_subnode(buf, off))
+		n++;
+	CHECK_EQ(n, 1); /* only /chosen: Linux then prefers ACPI */
+	off = fdt_path_offset(buf, "/chosen");
+	if (!check_ok(off >= 0))
+		return;
+	uint64_t st = prop64(off, "linux,uefi-system-table"), mm = prop64(off, "linux,uefi-mmap-start");
+	CHECK_EQ(st, area + ARM64_FW_STUB_DTB_MAX);
+	CHECK(mm > st && mm < st + 4096);
+	CHECK_EQ(prop32(off, "linux,uefi-mmap-size"), 2 * 48); /* RAM, then the area to its end */
+	CHECK_EQ(prop32(off, "linux,uefi-mmap-desc-size"), 48);
+	CHECK_EQ(prop32(off, "linux,uefi-mmap-desc-ver"), 1);
+	CHECK_EQ(prop64(off, "linux,initrd-start"), AARCH64_RAM_BASE + (100u << 20));
+	CHECK(!memcmp(buf + (st - area), "IBI SYST", 8));
+	CHECK(!memcmp(buf + (l.rsdp_gpa - area), "RSD PTR ", 8));
+	CHECK_EQ(l.nr_tables, 9);
+	for (unsigned i = 0; i < l.nr_tables; i++)
+		CHECK(l.tables[i].offset + l.tables[i].length <= sizeof(buf) &&
+		      !memcmp(buf + l.tables[i].offset, l.tables[i].signature, 4) == (i != 0));
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	test_config();
+	test_acpi();
 	return check_summary("arm64-dt-vm");
 }

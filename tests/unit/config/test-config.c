@@ -115,6 +115,13 @@ static const struct bad bad_cases[] = {
 	/* document order: the first bad member wins over a later missing key */
 	{ __LINE__, "{\"machine-config\": {\"vcpu_count\": 0}, \"boot-source\": {}}",
 	  "vm.json: machine-config.vcpu_count: must be 1..255, got 0" },
+	/* boot-source.firmware_tables */
+	{ __LINE__, "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"firmware_tables\": \"uefi\"}, " MACH "}",
+	  "vm.json: boot-source.firmware_tables: must be \"device-tree\" or \"acpi\", got \"uefi\"" },
+#if defined(__x86_64__)
+	{ __LINE__, "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"firmware_tables\": \"device-tree\"}, " MACH "}",
+	  "vm.json: boot-source.firmware_tables: x86_64 guests are described by ACPI only: use \"acpi\" or leave it out" },
+#endif
 	/* serial */
 	{ __LINE__, "{" MIN ", \"serial\": \"stdio\"}", "vm.json: serial: expected an object, got string" },
 	{ __LINE__, "{" MIN ", \"serial\": {\"mode\": \"tty\"}}",
@@ -295,6 +302,7 @@ static void test_good(void)
 		CHECK_MSG(streq_null(cfg.kernel_image_path, "/k"), "kernel %s", cfg.kernel_image_path);
 		CHECK_MSG(cfg.initrd_path == NULL, "initrd not NULL");
 		CHECK_MSG(cfg.boot_args == NULL, "boot_args not NULL");
+		CHECK_MSG(cfg.firmware_tables == FIRMWARE_TABLES_DEFAULT, "firmware_tables default");
 		CHECK_MSG(cfg.vcpu_count == 1, "vcpu_count %u", cfg.vcpu_count);
 		CHECK_MSG(cfg.mem_size_mib == 128, "mem %llu", (unsigned long long)cfg.mem_size_mib);
 		CHECK_MSG(!cfg.smt, "smt default");
@@ -384,6 +392,16 @@ static void test_good(void)
 	}
 	if (load_ok("{" MIN ", \"iommu\": {\"enabled\": true, \"address_width\": 57}}", &cfg) == 0) {
 		CHECK(cfg.iommu.enabled && cfg.iommu.address_width == 57);
+		config_free(&cfg);
+	}
+	if (load_ok("{\"boot-source\": {\"kernel_image_path\": \"/k\", \"firmware_tables\": \"acpi\"}, " MACH "}",
+		    &cfg) == 0) {
+		CHECK(cfg.firmware_tables == FIRMWARE_TABLES_ACPI);
+		config_free(&cfg);
+	}
+	if (load_ok("{\"boot-source\": {\"kernel_image_path\": \"/k\", \"firmware_tables\": null}, " MACH "}",
+		    &cfg) == 0) {
+		CHECK(cfg.firmware_tables == FIRMWARE_TABLES_DEFAULT);
 		config_free(&cfg);
 	}
 	/* Off with pci=off is fine; "pci=offx" is not pci=off. */
