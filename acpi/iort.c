@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * IO Remapping Table (Arm DEN 0049E.d), the arm64 counterpart of the
- * DMAR. Built on x86 for --dump-acpi and the tests until skiff runs arm64
- * guests. Layout (docs/acpi.md):
+ * DMAR: x86's `skiff plan --dump-acpi` and the arm64 guest's tables
+ * (acpi_build_arm64, docs/arm64.md). Layout (docs/acpi.md):
  *
  *   header | ITS group | SMMUv3 node per vIOMMU | root complex per segment
+ *          [| RMR node per vIOMMU]
  *
  * Root complex k (segment s) maps each vIOMMU's requester IDs
  * [bus_first << 8, bus_last << 8 | 0xff] to that vIOMMU's SMMUv3 node
@@ -14,6 +15,8 @@
  * has a second, single mapping for its own MSIs (event queue, GERROR,
  * CMD_SYNC: all MSI-based, no GSIVs), DeviceID
  * ACPI_IORT_SMMU_DEVID_BASE + i, named by its DeviceID mapping index.
+ * RMR node i (with opts.rmr_size) maps vIOMMU i's stream IDs to its SMMUv3
+ * node and lists the one range that must stay identity-mapped for them.
  * Flags: COHACC override (the SMMU's table walks are coherent, as all of
  * a VM's memory is); the root complexes are coherent (CCA, CPM, DACS), no
  * ATS, no PASID.

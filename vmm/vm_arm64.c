@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "iommu.h"
 #include "kvm_arm64.h"
 #include "layout.h"
@@ -311,7 +313,7 @@ void vm_destroy(struct vm *vm)
 
 /* Where vm_load_images will put the initrd, from the kernel's header and the initrd's size. */
 static int vm_plan_boot(const struct skiff_config *cfg, uint64_t *initrd_gpa, uint64_t *initrd_len,
-			struct vm_error *err)
+			uint64_t *dtb_gpa, struct vm_error *err)
 {
 	struct mapped_file kernel = { 0 };
 	struct arm64_image_info info;
@@ -339,6 +341,7 @@ static int vm_plan_boot(const struct skiff_config *cfg, uint64_t *initrd_gpa, ui
 	if (r)
 		return vm_fail(err, true, "%s: %s", cfg->kernel_image_path, msg);
 	*initrd_gpa = plan.initrd_gpa;
+	*dtb_gpa = plan.dtb_gpa;
 	return 0;
 }
 
@@ -391,7 +394,7 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 {
 	const char *boot_args = cfg->boot_args ? cfg->boot_args : ARM64_DEFAULT_BOOT_ARGS;
 	unsigned nr_buses = arm64_nr_root_buses(cfg, boot_args);
-	uint64_t initrd_gpa, initrd_len;
+	uint64_t initrd_gpa, initrd_len, dtb_gpa;
 	struct iommu_plan *plan = NULL;
 	struct pci_root_cfg rc;
 	char *cmdline = NULL;
@@ -399,7 +402,7 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	size_t len;
 	int r;
 
-	if (vm_check_supported(cfg, err) || vm_plan_boot(cfg, &initrd_gpa, &initrd_len, err) ||
+	if (vm_check_supported(cfg, err) || vm_plan_boot(cfg, &initrd_gpa, &initrd_len, &dtb_gpa, err) ||
 	    dump_vfio_buses(cfg, boot_args, &nr_buses, &plan, err))
 		return -1;
 	if (nr_buses && pci_root_cfg_aarch64(&rc, nr_buses, (struct irq_line){ 0 })) {
@@ -411,9 +414,18 @@ int vm_dump_dtb(const struct skiff_config *cfg, const char *path, struct vm_erro
 	if (!cmdline || !buf) {
 		r = vm_fail(err, false, "out of memory");
 	} else {
-		r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan,
-					nr_buses ? 0 : vm_nr_virtio_devices(cfg), initrd_gpa, initrd_len, buf,
-					AARCH64_FDT_MAX_SIZE, &len, err->msg, sizeof(err->msg));
+		unsigned nr_mmio = nr_buses ? 0 : vm_nr_virtio_devices(cfg);
+
+		/* With ACPI the guest's DTB is the stub with only /chosen, at the start of its area. */
+		if (cfg->firmware_tables == FIRMWARE_TABLES_ACPI)
+			r = arm64_acpi_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan, nr_mmio, initrd_gpa,
+						  initrd_len, dtb_gpa, buf, AARCH64_FDT_MAX_SIZE, NULL, err->msg,
+						  sizeof(err->msg));
+		else
+			r = arm64_dt_for_config(cfg, cmdline, nr_buses ? &rc : NULL, plan, nr_mmio, initrd_gpa,
+						initrd_len, buf, AARCH64_FDT_MAX_SIZE, &len, err->msg, sizeof(err->msg));
+		if (!r && cfg->firmware_tables == FIRMWARE_TABLES_ACPI)
+			len = fdt_totalsize(buf);
 		if (r)
 			err->is_config = r == -EINVAL, r = -1;
 		else

@@ -55,5 +55,16 @@ ${MESON_EXE_WRAPPER:-} "$skiff" plan --config "$tmp/vm.json" --dump-acpi "$tmp" 
 rc=$?
 { [ "$rc" = 2 ] && grep -q 'dump-acpi: .*device tree' "$tmp/plan.err"; } ||
     { echo "FAIL: skiff plan --dump-acpi: exit $rc, want 2 and a sentence:"; cat "$tmp/plan.err"; failed=1; }
+# firmware_tables "acpi": the DTB is the EFI stub's, a root with only /chosen and the linux,uefi-* handoff.
+sed 's/"boot_args"/"firmware_tables": "acpi", "boot_args"/' "$tmp/vm.json" > "$tmp/acpi.json"
+${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/acpi.json" --dump-dtb "$tmp/stub.dtb" 2>"$tmp/acpi.err" &&
+    dtc -I dtb -O dts -o "$tmp/stub.dts" "$tmp/stub.dtb" 2>>"$tmp/acpi.err" ||
+    { echo "FAIL: --dump-dtb with ACPI:"; cat "$tmp/acpi.err"; failed=1; }
+[ "$(grep -c '{$' "$tmp/stub.dts" 2>/dev/null)" = 2 ] && grep -q 'chosen {' "$tmp/stub.dts" ||
+    { echo "FAIL: the ACPI stub DTB has more than / and /chosen:"; cat "$tmp/stub.dts"; failed=1; }
+for p in linux,uefi-system-table linux,uefi-mmap-start linux,uefi-mmap-size linux,uefi-mmap-desc-size \
+         linux,uefi-mmap-desc-ver linux,initrd-start bootargs; do
+    grep -q "$p = " "$tmp/stub.dts" 2>/dev/null || { echo "FAIL: no $p in the stub's /chosen"; failed=1; }
+done
 [ "$failed" = 0 ] && echo "ok: $(wc -c <"$tmp/vm.dtb") bytes"
 exit $failed
