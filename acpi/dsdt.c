@@ -78,7 +78,7 @@ static void rtc(struct aml_buf *b, const struct acpi_x86_params *p)
  * them through ACPI (no virtio_mmio.device= on the command line) and maps
  * their GSIs through the IOAPIC like any other ACPI interrupt.
  */
-void acpi_dsdt_virtio_mmio(struct aml_buf *b, const struct acpi_virtio_mmio *v, unsigned index)
+void acpi_dsdt_virtio_mmio(struct aml_buf *b, const struct acpi_virtio_mmio *v, unsigned index, bool cca)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char name[5] = { 'V', 'R', hex[index >> 4 & 15], hex[index & 15], 0 };
@@ -88,6 +88,10 @@ void acpi_dsdt_virtio_mmio(struct aml_buf *b, const struct acpi_virtio_mmio *v, 
 	aml_string(b, "LNRO0005");
 	aml_name(b, "_UID");
 	aml_integer(b, index);
+	if (cca) {
+		aml_name(b, "_CCA");
+		aml_integer(b, 1);
+	}
 	aml_name(b, "_CRS");
 	aml_resource_begin(b);
 	aml_rs_memory32_fixed(b, true, v->base, v->size);
@@ -139,8 +143,8 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
 		if (p->pvpanic_port)
 			pvpanic(b, p);
 		for (unsigned i = 0; i < p->nr_virtio_mmio; i++)
-			acpi_dsdt_virtio_mmio(b, &p->virtio_mmio[i], i);
-		acpi_dsdt_pci(b, p->pci_hosts, p->nr_pci_hosts);
+			acpi_dsdt_virtio_mmio(b, &p->virtio_mmio[i], i, false);
+		acpi_dsdt_pci(b, p->pci_hosts, p->nr_pci_hosts, false);
 		acpi_dsdt_ged(b, p);
 		aml_end(b);
 	}

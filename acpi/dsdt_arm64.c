@@ -15,6 +15,9 @@
  *       }
  *       Device (VR00) { LNRO0005 ... }           // per virtio-mmio device, as on x86
  *       PCI host bridges and MRES as on x86 (dsdt_pci.c)
+ *     each host bridge and virtio-mmio device with Name (_CCA, One): DMA is
+ *     cache-coherent (arm64 Linux requires _CCA and gives a device without
+ *     one, or under a bridge without one, no DMA at all)
  *     }
  *   }
  */
@@ -65,8 +68,8 @@ int acpi_dsdt_arm64_build(struct aml_buf *b, const struct acpi_arm64_params *p)
 		cpu_dev(b, i);
 	pl011(b, p);
 	for (unsigned i = 0; i < p->nr_virtio_mmio; i++)
-		acpi_dsdt_virtio_mmio(b, &p->virtio_mmio[i], i);
-	acpi_dsdt_pci(b, p->pci_hosts, p->nr_pci_hosts);
+		acpi_dsdt_virtio_mmio(b, &p->virtio_mmio[i], i, true);
+	acpi_dsdt_pci(b, p->pci_hosts, p->nr_pci_hosts, true);
 	aml_end(b);
 
 	int err = aml_finish(b);

@@ -8,6 +8,7 @@
  *     Name (_SEG, Zero)
  *     Name (_BBN, bus_start)
  *     Name (_UID, index)
+ *     Name (_CCA, One)                    // arm64 only
  *     Name (_CRS, ResourceTemplate () {
  *       WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, start, end, 0, n)
  *       WordIO (...)                      // if io_size
@@ -93,7 +94,7 @@ static void host_prt(struct aml_buf *b, const struct acpi_pci_host *h)
 	aml_end(b);
 }
 
-static void host_bridge(struct aml_buf *b, const struct acpi_pci_host *h, unsigned index)
+static void host_bridge(struct aml_buf *b, const struct acpi_pci_host *h, unsigned index, bool cca)
 {
 	char name[5] = { 'P', 'C', 'I', (char)('0' + index % 10), 0 }; /* index < 8 */
 
@@ -108,6 +109,10 @@ static void host_bridge(struct aml_buf *b, const struct acpi_pci_host *h, unsign
 	aml_integer(b, h->bus_start);
 	aml_name(b, "_UID");
 	aml_integer(b, index);
+	if (cca) {
+		aml_name(b, "_CCA");
+		aml_integer(b, 1);
+	}
 	host_crs(b, h);
 	host_prt(b, h);
 	/*
@@ -148,12 +153,12 @@ static void ecam_reservation(struct aml_buf *b, const struct acpi_pci_host *host
 	aml_end(b);
 }
 
-void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_pci_host *hosts, unsigned n)
+void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_pci_host *hosts, unsigned n, bool cca)
 {
 	if (!n)
 		return;
 	for (unsigned i = 0; i < n; i++)
-		host_bridge(b, &hosts[i], i);
+		host_bridge(b, &hosts[i], i, cca);
 	ecam_reservation(b, hosts, n);
 }
 

@@ -67,6 +67,7 @@ run_case() { # NAME CPUS PCI VIOMMUS
     grep -q -E '^ +0x00000021,$' "$dir/DSDT.dsl" || fail "DSDT: PL011 interrupt is not 33"
     count "$dir/DSDT.dsl" 'Name \(_HID, "ACPI0007"' "$cpus" "ACPI0007 processors"
     count "$dir/DSDT.dsl" 'Name \(_HID, EisaId \("PNP0A08"\)' "$pci" "host bridges"
+    count "$dir/DSDT.dsl" 'Name \(_CCA, One\)' "$pci" "host bridges with _CCA 1"
     expect "$dir/IORT.dsl" 'Node Count' "$(printf '%08X' $((2 + 2 * nv)))"
     count "$dir/IORT.dsl" 'Type : 04' "$nv" "SMMUv3 nodes"
     count "$dir/IORT.dsl" 'Type : 02' 1 "root complexes"
