@@ -100,6 +100,8 @@ int dt_build(const struct dt_params *p, void *buf, size_t size, size_t *len)
  * (NULL: none), the initrd (size 0: none) and the EFI system table and
  * memory map (acpi_build_efi) as the EFI stub passes them.
  */
+#define DT_EFI_SECURE_BOOT_DISABLED 2 /* Linux's enum efi_secureboot_mode */
+
 struct dt_efi_stub {
 	const char *bootargs;
 	struct dt_range initrd;

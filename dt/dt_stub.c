@@ -4,7 +4,7 @@
  * Linux EFI stub hands one to the kernel. /chosen carries the command
  * line, the initrd and the EFI handoff (drivers/firmware/efi/fdtparams.c
  * reads linux,uefi-system-table, -mmap-start, -mmap-size, -mmap-desc-size,
- * -mmap-desc-ver). A tree with nothing but /chosen is what makes arm64
+ * -mmap-desc-ver and -secure-boot, and takes none unless all are there). A tree with nothing but /chosen is what makes arm64
  * Linux pick ACPI over DT on its own (no acpi=force needed).
  */
 #include <errno.h>
@@ -47,6 +47,8 @@ int dt_build_efi_stub(const struct dt_efi_stub *p, void *buf, size_t size, size_
 	dtw_u32(&w, "linux,uefi-mmap-size", p->mmap_size);
 	dtw_u32(&w, "linux,uefi-mmap-desc-size", p->desc_size);
 	dtw_u32(&w, "linux,uefi-mmap-desc-ver", p->desc_version);
+	/* Required by Linux 6.x+ too (fdtparams.c); efi_secureboot_mode_disabled. */
+	dtw_u32(&w, "linux,uefi-secure-boot", DT_EFI_SECURE_BOOT_DISABLED);
 	dtw_end(&w);
 	dtw_end(&w);
 	if (!w.err)

@@ -63,7 +63,7 @@ ${MESON_EXE_WRAPPER:-} "$skiff" --config "$tmp/acpi.json" --dump-dtb "$tmp/stub.
 [ "$(grep -c '{$' "$tmp/stub.dts" 2>/dev/null)" = 2 ] && grep -q 'chosen {' "$tmp/stub.dts" ||
     { echo "FAIL: the ACPI stub DTB has more than / and /chosen:"; cat "$tmp/stub.dts"; failed=1; }
 for p in linux,uefi-system-table linux,uefi-mmap-start linux,uefi-mmap-size linux,uefi-mmap-desc-size \
-         linux,uefi-mmap-desc-ver linux,initrd-start bootargs; do
+         linux,uefi-mmap-desc-ver linux,uefi-secure-boot linux,initrd-start bootargs; do
     grep -q "$p = " "$tmp/stub.dts" 2>/dev/null || { echo "FAIL: no $p in the stub's /chosen"; failed=1; }
 done
 [ "$failed" = 0 ] && echo "ok: $(wc -c <"$tmp/vm.dtb") bytes"

@@ -173,6 +173,7 @@ static void test_acpi(void)
 	CHECK_EQ(prop32(off, "linux,uefi-mmap-size"), 2 * 48); /* RAM, then the area to its end */
 	CHECK_EQ(prop32(off, "linux,uefi-mmap-desc-size"), 48);
 	CHECK_EQ(prop32(off, "linux,uefi-mmap-desc-ver"), 1);
+	CHECK_EQ(prop32(off, "linux,uefi-secure-boot"), 2); /* disabled */
 	CHECK_EQ(prop64(off, "linux,initrd-start"), AARCH64_RAM_BASE + (100u << 20));
 	CHECK(!memcmp(buf + (st - area), "IBI SYST", 8));
 	CHECK(!memcmp(buf + (l.rsdp_gpa - area), "RSD PTR ", 8));

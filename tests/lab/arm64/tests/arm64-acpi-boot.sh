@@ -68,14 +68,19 @@ vmcfg() {  # NAME ARGS
     { "drive_id": "d1", "path_on_host": "/lab/disk.img", "is_root_device": false, "is_read_only": true, "root_bus": 1 } ] }\n' \
         "$2" > "$files/$1.json"
 }
-vmcfg acpi "console=ttyAMA0 panic=-1"
+# earlycon without arguments: the kernel's early console from the SPCR.
+vmcfg acpi "console=ttyAMA0 earlycon panic=-1${SKIFF_ACPI_EXTRA_ARGS:+ $SKIFF_ACPI_EXTRA_ARGS}"
 vmcfg reboot "console=ttyAMA0 panic=-1 quiet skiff.action=reboot"
-cat > "$files/run.sh" <<'RUN'
+cat > "$files/run.sh" <<RUN
+SKIFF_ACPI_RUNS="${SKIFF_ACPI_RUNS:-acpi reboot}"
+RUN
+cat >> "$files/run.sh" <<'RUN'
 cd /lab
 cp /lab/Image /lab/initrd.cpio.gz /tmp/
-for c in acpi reboot; do
+for c in ${SKIFF_ACPI_RUNS:-acpi reboot}; do
     echo "SKIFF-RUN-BEGIN $c $(cut -d' ' -f1 /proc/uptime)"
-    ./skiff --config "/lab/$c.json" </dev/null
+    # A hung L2 must not eat the whole lab run: L1's busybox timeout stops skiff.
+    timeout 150 ./skiff --config "/lab/$c.json" </dev/null
     echo "SKIFF-RUN-END $c rc=$? $(cut -d' ' -f1 /proc/uptime)"
 done
 mkdir -p /lab/out/tables
@@ -93,7 +98,8 @@ tr -d '\r' < "$WORK/l1.raw" > "$WORK/l1.log"
 sed 's/^/  | /' "$WORK/l1.log"
 case $rc in
 0) ;;
-124|125) skip "the arm64 lab could not run (lab-run exit $rc)" ;;
+125) skip "the arm64 lab could not run (lab-run exit $rc)" ;;
+124) fail "timeout: an L2 or L1 hung (lab-run exit 124)" ;;
 *) fail "lab-run exited $rc" ;;
 esac
 section() { awk -v c="$1" '$0 ~ "SKIFF-RUN-BEGIN " c " " { on = 1 } on { print } $0 ~ "SKIFF-RUN-END " c " " { on = 0 }' "$WORK/l1.log"; }
