@@ -270,8 +270,9 @@ int acpi_build_iort_opts(const struct acpi_viommu *v, unsigned n, unsigned addr_
 /*
  * The EFI handoff of an arm64 guest without firmware (acpi/efi.c): a UEFI
  * 2.70 system table (no boot services, no runtime services, config tables
- * ACPI_20_TABLE_GUID -> rsdp_gpa and EFI_RT_PROPERTIES_TABLE_GUID saying no
- * runtime service is supported), and a memory map: RAM conventional
+ * ACPI_20_TABLE_GUID -> rsdp_gpa, EFI_RT_PROPERTIES_TABLE_GUID saying no
+ * runtime service is supported, an empty LINUX_EFI_MEMRESERVE table), and
+ * a memory map: RAM conventional
  * except [reserved_base, reserved_base + reserved_size), which is
  * ACPI reclaim memory (it holds the system table, the memory map and the
  * ACPI tables). All written into buf (len bytes, guest address base_gpa,

@@ -9,8 +9,11 @@
  *
  *   +0x000 system table (UEFI 2.70 header, CRC32 over it)
  *   +0x100 firmware vendor, UCS-2 "skiff"
- *   +0x200 configuration tables: ACPI 2.0 -> RSDP, RT properties
+ *   +0x200 configuration tables: ACPI 2.0 -> RSDP, RT properties, memreserve
  *   +0x300 EFI_RT_PROPERTIES_TABLE: no runtime service supported
+ *   +0x380 LINUX_EFI_MEMRESERVE table: empty (the stub always installs
+ *          one; without it the GICv3 ITS driver cannot record its LPI
+ *          tables for kexec and warns, once per CPU)
  *   +0x400 memory map: RAM below, inside and above the reserved range
  *
  * No boot services (the guest never runs before ExitBootServices) and no
@@ -28,6 +31,8 @@
 #define OFF_VENDOR           0x100
 #define OFF_CONFIG           0x200
 #define OFF_RT_PROP          0x300
+#define OFF_MEMRESERVE       0x380
+#define NR_CONFIG_TABLES     3
 #define OFF_MMAP             0x400
 #define MMAP_MAX             3
 #define EFI_PAGE             4096ull
@@ -43,6 +48,9 @@ static const struct efi_guid_bytes acpi20_guid = { {
 static const struct efi_guid_bytes rt_prop_guid = { {
 	0x8a, 0x91, 0x66, 0xeb, 0xef, 0x7e, 0x2a, 0x40,
 	0x84, 0x2e, 0x93, 0x1d, 0x21, 0xc3, 0x8a, 0xe9 } }; /* eb66918a-7eef-402a-842e-931d21c38ae9 */
+static const struct efi_guid_bytes memreserve_guid = { {
+	0xc6, 0xb0, 0x8e, 0x88, 0xde, 0x8e, 0xf5, 0x4f,
+	0xa8, 0xf0, 0x9a, 0xee, 0x5c, 0xb9, 0x77, 0xc2 } }; /* 888eb0c6-8ede-4ff5-a8f0-9aee5cb977c2 */
 
 uint32_t acpi_crc32(const void *data, size_t len)
 {
@@ -116,6 +124,8 @@ int acpi_build_efi(const struct acpi_efi_params *p, uint64_t base_gpa, uint8_t *
 	uint8_t *st = buf;
 	int err;
 
+	_Static_assert(OFF_CONFIG + 24 * NR_CONFIG_TABLES <= OFF_RT_PROP && OFF_RT_PROP + 8 <= OFF_MEMRESERVE &&
+		       OFF_MEMRESERVE + 16 <= OFF_MMAP, "EFI page layout");
 	_Static_assert(OFF_MMAP + MMAP_MAX * ACPI_EFI_DESC_SIZE <= EFI_PAGE, "EFI area is one page");
 	if (!p || !buf || !ret)
 		return -EINVAL;
@@ -130,6 +140,9 @@ int acpi_build_efi(const struct acpi_efi_params *p, uint64_t base_gpa, uint8_t *
 	put64(buf + OFF_CONFIG + 16, p->rsdp_gpa);
 	memcpy(buf + OFF_CONFIG + 24, &rt_prop_guid, 16);
 	put64(buf + OFF_CONFIG + 40, base_gpa + OFF_RT_PROP);
+	memcpy(buf + OFF_CONFIG + 48, &memreserve_guid, 16);
+	put64(buf + OFF_CONFIG + 64, base_gpa + OFF_MEMRESERVE);
+	/* The memreserve table (size, count, next, no entries) stays all zero. */
 	/* EFI_RT_PROPERTIES_TABLE: version 1, length 8, RuntimeServicesSupported 0. */
 	buf[OFF_RT_PROP] = 1;
 	buf[OFF_RT_PROP + 2] = 8;
@@ -140,7 +153,7 @@ int acpi_build_efi(const struct acpi_efi_params *p, uint64_t base_gpa, uint8_t *
 	put64(st + 24, base_gpa + OFF_VENDOR);
 	put32(st + 32, 1);                     /* firmware revision */
 	/* console handles/protocols (40..87), runtime (88), boot services (96): none */
-	put64(st + 104, 2);                    /* NumberOfTableEntries */
+	put64(st + 104, NR_CONFIG_TABLES);     /* NumberOfTableEntries */
 	put64(st + 112, base_gpa + OFF_CONFIG);
 	put32(st + 16, acpi_crc32(st, SYSTAB_LEN)); /* computed with the CRC field 0 */
 

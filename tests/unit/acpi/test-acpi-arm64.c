@@ -258,6 +258,9 @@ static const uint8_t acpi20_guid[16] = { 0x71, 0xe8, 0x68, 0x88, 0xf1, 0xe4, 0xd
 static const uint8_t rtprop_guid[16] = { 0x8a, 0x91, 0x66, 0xeb, 0xef, 0x7e, 0x2a, 0x40,
 					 0x84, 0x2e, 0x93, 0x1d, 0x21, 0xc3, 0x8a, 0xe9 };
 
+static const uint8_t memres_guid[16] = { 0xc6, 0xb0, 0x8e, 0x88, 0xde, 0x8e, 0xf5, 0x4f,
+					 0xa8, 0xf0, 0x9a, 0xee, 0x5c, 0xb9, 0x77, 0xc2 };
+
 static void check_mmap(const uint8_t *m, unsigned n, const struct acpi_efi_params *p)
 {
 	uint64_t at = p->ram_base;
@@ -303,10 +306,15 @@ static void test_efi(uint64_t ram_size, uint64_t res_base, uint64_t res_size, un
 	uint64_t vendor = rd(page + 24, 8);
 	CHECK(vendor > res_base && vendor < res_base + 4096 && page[vendor - res_base] == 's' &&
 	      page[vendor - res_base + 1] == 0);
-	CHECK_EQ(rd(page + 104, 8), 2);
+	CHECK_EQ(rd(page + 104, 8), 3);
 	uint64_t cfg = rd(page + 112, 8) - res_base;
-	if (!check_ok(cfg + 48 <= sizeof(page)))
+	if (!check_ok(cfg + 72 <= sizeof(page)))
 		return;
+	CHECK(!memcmp(page + cfg + 48, memres_guid, 16));
+	uint64_t mr = rd(page + cfg + 64, 8) - res_base;
+	if (check_ok(mr + 16 <= sizeof(page)))
+		for (unsigned i = 0; i < 16; i++)
+			CHECK_EQ(page[mr + i], 0); /* empty: size 0, count 0, next 0 */
 	CHECK(!memcmp(page + cfg, acpi20_guid, 16));
 	CHECK_EQ(rd(page + cfg + 16, 8), p.rsdp_gpa);
 	CHECK(!memcmp(page + cfg + 24, rtprop_guid, 16));

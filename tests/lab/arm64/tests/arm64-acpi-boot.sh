@@ -111,18 +111,21 @@ wantnot() { ! grep -qE "$1" "$a" || fail "ACPI boot: a line matches /$1/ ($2)"; 
 want 'SKIFF-RUN-END acpi rc=0 ' "skiff did not exit 0"
 want 'SKIFF-L2-INIT .* cpus=2 online=0-1' "the L2 did not reach init with 2 CPUs online"
 want 'efi: EFI v2\.7' "the kernel did not take the EFI system table"
-want 'efi: ACPI 2\.0=0x' "no ACPI 2.0 configuration table"
+want 'efi: ACPI 2\.0=0x.* RTPROP=0x.* MEMRESERVE=0x' "not the three EFI configuration tables"
 for t in RSDP XSDT FACP DSDT APIC GTDT SPCR MCFG IORT; do
     want "ACPI: $t 0x" "table $t not listed by the kernel"
 done
 want 'SKIFF-L2-ACPI tables=.*IORT' "no /sys/firmware/acpi/tables with the IORT"
 wantnot 'SKIFF-L2-DT-CPUS' "the kernel has CPU nodes from a device tree"
 wantnot 'Interpreter disabled|ACPI: Unsupported FADT|falling back to DT|ACPI: disabled' "ACPI not in use"
-wantnot 'ACPI Error|ACPI BIOS Error|AE_NOT_FOUND|AE_ERROR' "ACPI errors"
+wantnot 'ACPI Error|ACPI BIOS Error|AE_NOT_FOUND|AE_ERROR|FW_BUG|Firmware Bug' "ACPI or firmware errors"
+wantnot 'WARNING: |Call trace:' "a kernel warning"
 want 'psci: PSCIv' "no PSCI (FADT ARM boot flags)"
 want 'GICv3: CPU0: found redistributor 0' "no GICv3 redistributor from the MADT"
 want 'ITS@0x0000000008080000' "no ITS from the MADT"
-want 'ttyAMA0 at MMIO 0x9000000.* is a PL011' "no PL011 from the DSDT"
+# ARMH0011 binds to the PL011 driver's SBSA-UART flavour in Linux 7.2.
+want 'ARMH0011:00: ttyAMA0 at MMIO 0x9000000.* is a (PL011|SBSA)' "no PL011 from the DSDT"
+want 'printk: console \[ttyAMA0\] enabled' "the PL011 is not the console"
 want 'ACPI: PCI Root Bridge \[PCI0\]' "no host bridge PCI0"
 want 'ACPI: PCI Root Bridge \[PCI1\]' "no host bridge PCI1"
 for d in vda vdb; do
