@@ -155,7 +155,7 @@ static void test_acpi(void)
 		return;
 	CHECK_EQ(cfg.firmware_tables, FIRMWARE_TABLES_ACPI);
 	CHECK(!pci_root_cfg_aarch64(&rc, 2, (struct irq_line){ 0 }));
-	if (!check_ok(arm64_acpi_for_config(&cfg, "console=ttyAMA0", &rc, AARCH64_RAM_BASE + (100u << 20), 0x1000,
+	if (!check_ok(arm64_acpi_for_config(&cfg, "console=ttyAMA0", &rc, NULL, 0, AARCH64_RAM_BASE + (100u << 20), 0x1000,
 					    area, buf, sizeof(buf), &l, msg, sizeof(msg)) == 0)) {
 		fprintf(stderr, "%s\n", msg);
 		return;

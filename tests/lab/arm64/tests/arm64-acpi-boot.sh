@@ -151,6 +151,9 @@ if command -v iasl >/dev/null; then
         fi
     done
 fi
-awk '/SKIFF-RUN-BEGIN / { t0 = $3 } /SKIFF-L2-INIT / { sub(/.*up=/, ""); sub(/ .*/, ""); up = $0 }
-    /SKIFF-RUN-END / { sub(/.*rc=[0-9]+ /, ""); printf "ACPI boot: L2 uptime at init %s s, skiff run %.2f s (L1 wall)\n", up, $1 - t0 }' "$a"
+for c in acpi reboot; do
+    awk -v c="$c" '/SKIFF-RUN-BEGIN / { t0 = $3 } /SKIFF-L2-INIT / { sub(/.*up=/, ""); sub(/ .*/, ""); up = $0 }
+        /SKIFF-RUN-END / { sub(/.*rc=[0-9]+ /, ""); printf "ACPI %s: L2 uptime at init %s s, skiff run %.2f s (L1 wall)\n", c, up, $1 - t0 }' \
+        "$WORK/$c.log"
+done
 finish
