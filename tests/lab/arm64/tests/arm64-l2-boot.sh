@@ -8,13 +8,9 @@
 # $SKIFF_AARCH64, else tests/lab/arm64/build-static-skiff builds it.
 LAB_ARM64=$(cd "$(dirname "$0")/.." && pwd)
 . "$LAB_ARM64/../lib.sh"
+. "$LAB_ARM64/common.sh"
 
-skiff=${SKIFF_AARCH64:-}
-if [ -z "$skiff" ]; then
-    command -v aarch64-linux-gnu-gcc >/dev/null || skip "no aarch64 cross compiler (scripts/setup.sh --cross aarch64)"
-    skiff=$("$LAB_ARM64/build-static-skiff" 2>"$WORK/build.log") ||
-        { sed 's/^/  | /' "$WORK/build.log"; fail "building the static aarch64 skiff failed"; finish; }
-fi
+arm64_skiff
 "$LAB_ARM64/l2-boot" "$skiff" >"$WORK/l2-boot.out" 2>&1
 rc=$?
 sed 's/^/  | /' "$WORK/l2-boot.out"

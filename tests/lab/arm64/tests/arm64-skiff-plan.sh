@@ -9,15 +9,9 @@
 # tests/lab/arm64/build-static-skiff builds it (as arm64-l2-boot does).
 LAB_ARM64=$(cd "$(dirname "$0")/.." && pwd)
 . "$LAB_ARM64/../lib.sh"
+. "$LAB_ARM64/common.sh"
 
-skiff=${SKIFF_AARCH64:-}
-if [ -z "$skiff" ]; then
-    command -v aarch64-linux-gnu-gcc >/dev/null || skip "no aarch64 cross compiler (scripts/setup.sh --cross aarch64)"
-    skiff=$("$LAB_ARM64/build-static-skiff" 2>"$WORK/build.log") ||
-        { sed 's/^/  | /' "$WORK/build.log"; fail "building the static aarch64 skiff failed"; finish; }
-fi
-[ -x "$skiff" ] || skip "no static aarch64 skiff at $skiff"
-file -L "$skiff" | grep -q 'ARM aarch64.*statically linked' || skip "$skiff is not a static aarch64 program"
+arm64_skiff
 command -v jq >/dev/null || skip "jq not installed"
 
 out=$WORK/out
