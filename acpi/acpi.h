@@ -33,6 +33,12 @@ struct acpi_pci_host {
 	uint64_t mmio64_base, mmio64_size;  /* QWordMemory; size 0: none */
 	uint16_t io_base, io_size;   /* WordIO; size 0: none */
 	uint32_t prt_gsi[ACPI_PCI_SLOTS][4];
+	/*
+	 * A _DSM (PCI Firmware 3.3, function 5) telling the OS to keep the
+	 * boot configuration: IORT RMRs name PCI StreamIDs, which Linux only
+	 * honours for a host bridge that says so (Arm DEN 0049E.d 3.1.1.5).
+	 */
+	bool preserve_boot_config;
 };
 
 /*

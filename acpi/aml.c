@@ -32,6 +32,7 @@
 #define AML_ARG0_OP       0x68
 #define AML_STORE_OP      0x70
 #define AML_AND_OP        0x7b
+#define AML_LEQUAL_OP     0x93
 #define AML_NOTIFY_OP     0x86
 #define AML_IF_OP         0xa0
 #define AML_RETURN_OP     0xa4
@@ -483,6 +484,11 @@ void aml_if_begin(struct aml_buf *b)
 {
 	aml_byte(b, AML_IF_OP);
 	open_frame(b, AML_FRAME_PKG);
+}
+
+void aml_lequal(struct aml_buf *b)
+{
+	aml_byte(b, AML_LEQUAL_OP);
 }
 
 void aml_notify(struct aml_buf *b)

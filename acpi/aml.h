@@ -129,6 +129,8 @@ void aml_if_begin(struct aml_buf *b);
 void aml_notify(struct aml_buf *b);
 /* And (<next term>, <next term>, <target>) — the target NullName is aml_namestring(b, ""). */
 void aml_and(struct aml_buf *b);
+/* LEqual (<next term>, <next term>), i.e. (a == b) */
+void aml_lequal(struct aml_buf *b);
 /* Store (<next term>, <next term>) */
 void aml_store(struct aml_buf *b);
 /* LocalN (0..7) / ArgN (0..6) */

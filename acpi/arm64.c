@@ -43,7 +43,11 @@ static struct acpi_iort_opts iort_opts(const struct acpi_arm64_params *p)
 					.rmr_base = p->msi_rmr_base, .rmr_size = p->msi_rmr_size };
 }
 
-/* Each vIOMMU's buses inside one host bridge (segment 0), as the guest sees them. */
+/*
+ * Each vIOMMU's buses inside one host bridge (segment 0), as the guest
+ * sees them; with RMRs that host must ask for its boot configuration to
+ * be kept, or Linux ignores RMRs naming its StreamIDs.
+ */
 static int check_viommus_in_hosts(const struct acpi_arm64_params *p)
 {
 	for (unsigned i = 0; i < p->nr_viommus; i++) {
@@ -52,7 +56,8 @@ static int check_viommus_in_hosts(const struct acpi_arm64_params *p)
 
 		for (unsigned h = 0; h < p->nr_pci_hosts; h++)
 			inside |= u->segment == 0 && u->bus_first >= p->pci_hosts[h].bus_start &&
-				  u->bus_last <= p->pci_hosts[h].bus_end;
+				  u->bus_last <= p->pci_hosts[h].bus_end &&
+				  (!p->msi_rmr_size || p->pci_hosts[h].preserve_boot_config);
 		if (!inside)
 			return -EINVAL;
 	}

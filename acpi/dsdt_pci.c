@@ -18,6 +18,7 @@
  *     })
  *     Name (_PRT, Package () { Package () { slot << 16 | 0xFFFF, pin, Zero, gsi }, ... })
  *     Method (_OSC, 4) { Return (Arg3) }   // grant the OS every PCIe feature it asks for
+ *     Method (_DSM, 4) { ... }             // if preserve_boot_config, see host_dsm()
  *   }
  *   Device (MRES) {                        // ECAM is reserved by the motherboard
  *     Name (_HID, EisaId ("PNP0C02"))
@@ -94,6 +95,46 @@ static void host_prt(struct aml_buf *b, const struct acpi_pci_host *h)
 	aml_end(b);
 }
 
+/*
+ * Method (_DSM, 4) {
+ *   If ((Arg0 == ToUUID ("e5c937d0-3553-4d7a-9117-ea4d19c3434d"))) {
+ *     If ((Arg2 == Zero)) { Return (Buffer (One) { 0x21 }) }   // functions 0 and 5
+ *     If ((Arg2 == 0x05)) { Return (Zero) }                    // keep the boot configuration
+ *   }
+ *   Return (Buffer (One) { 0x00 })
+ * }
+ */
+static void host_dsm(struct aml_buf *b)
+{
+	static const uint8_t pci_fw_uuid[16] = { 0xd0, 0x37, 0xc9, 0xe5, 0x53, 0x35, 0x7a, 0x4d,
+						 0x91, 0x17, 0xea, 0x4d, 0x19, 0xc3, 0x43, 0x4d };
+	static const uint8_t funcs = 0x21, none = 0;
+
+	aml_method_begin(b, "_DSM", 4, false, 0);
+	aml_if_begin(b);
+	aml_lequal(b);
+	aml_arg(b, 0);
+	aml_buffer(b, pci_fw_uuid, sizeof(pci_fw_uuid));
+	aml_if_begin(b);
+	aml_lequal(b);
+	aml_arg(b, 2);
+	aml_integer(b, 0);
+	aml_return(b);
+	aml_buffer(b, &funcs, 1);
+	aml_end(b);
+	aml_if_begin(b);
+	aml_lequal(b);
+	aml_arg(b, 2);
+	aml_integer(b, 5);
+	aml_return(b);
+	aml_integer(b, 0);
+	aml_end(b);
+	aml_end(b);
+	aml_return(b);
+	aml_buffer(b, &none, 1);
+	aml_end(b);
+}
+
 static void host_bridge(struct aml_buf *b, const struct acpi_pci_host *h, unsigned index, bool cca)
 {
 	char name[5] = { 'P', 'C', 'I', (char)('0' + index % 10), 0 }; /* index < 8 */
@@ -115,6 +156,8 @@ static void host_bridge(struct aml_buf *b, const struct acpi_pci_host *h, unsign
 	}
 	host_crs(b, h);
 	host_prt(b, h);
+	if (h->preserve_boot_config)
+		host_dsm(b);
 	/*
 	 * Without _OSC Linux keeps "platform retains control of PCIe features
 	 * (AE_ERROR)" in its log and runs without native hotplug/AER/PME.

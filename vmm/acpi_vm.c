@@ -69,6 +69,8 @@ static int viommus_from_dt(const struct dt_params *dp, struct arm64_acpi_tmp *t,
 			snprintf(msg, msglen, "ACPI: vSMMUv3 %u is not in front of exactly one root bus", k);
 			return -EINVAL;
 		}
+		/* Its RMR names the bus's PCI StreamIDs: Linux honours it only with a preserved config. */
+		t->hosts[host].preserve_boot_config = true;
 		t->viommus[k] = (struct acpi_viommu){
 			.reg_base = dp->viommus[k].base,
 			.bus_first = dp->pci[host].bus_start,

@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 		for (unsigned d = 0; d < ACPI_PCI_SLOTS; d++)
 			for (unsigned p = 0; p < 4; p++)
 				a->prt_gsi[d][p] = 32 + AARCH64_PCI_INTX_SPI_BASE + (d + p) % 4;
+		a->preserve_boot_config = h < nv;
 		if (h < nv)
 			viommus[h] = (struct acpi_viommu){ .reg_base = AARCH64_VIOMMU_BASE + h * AARCH64_VIOMMU_STRIDE,
 							   .bus_first = a->bus_start, .bus_last = a->bus_end };

@@ -68,6 +68,11 @@ run_case() { # NAME CPUS PCI VIOMMUS
     count "$dir/DSDT.dsl" 'Name \(_HID, "ACPI0007"' "$cpus" "ACPI0007 processors"
     count "$dir/DSDT.dsl" 'Name \(_HID, EisaId \("PNP0A08"\)' "$pci" "host bridges"
     count "$dir/DSDT.dsl" 'Name \(_CCA, One\)' "$pci" "host bridges with _CCA 1"
+    # hosts behind a vSMMUv3 (RMRs): _DSM function 5 returns 0, keep the boot configuration
+    count "$dir/DSDT.dsl" 'Method \(_DSM, 4, NotSerialized\)' "$nv" "host bridges with the PCI _DSM"
+    count "$dir/DSDT.dsl" 'ToUUID \("e5c937d0-3553-4d7a-9117-ea4d19c3434d"\)' "$nv" "PCI firmware _DSM UUIDs"
+    [ "$nv" -eq 0 ] || grep -A2 -F 'If ((Arg2 == 0x05))' "$dir/DSDT.dsl" | grep -q 'Return (Zero)' ||
+        fail "DSDT: _DSM function 5 does not return 0"
     expect "$dir/IORT.dsl" 'Node Count' "$(printf '%08X' $((2 + 2 * nv)))"
     count "$dir/IORT.dsl" 'Type : 04' "$nv" "SMMUv3 nodes"
     count "$dir/IORT.dsl" 'Type : 02' 1 "root complexes"

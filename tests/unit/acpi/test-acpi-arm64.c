@@ -54,6 +54,7 @@ static struct acpi_arm64_params params(unsigned cpus, unsigned pci, unsigned nv)
 		hosts[h].ecam_base = AARCH64_PCI_ECAM_BASE;
 		hosts[h].mmio32_base = AARCH64_PCI_MMIO32_BASE + h * 0x1000000ull;
 		hosts[h].mmio32_size = 0x1000000;
+		hosts[h].preserve_boot_config = h < nv;
 		if (h < nv)
 			viommus[h] = (struct acpi_viommu){ .reg_base = AARCH64_VIOMMU_BASE + h * AARCH64_VIOMMU_STRIDE,
 							   .bus_first = hosts[h].bus_start,
@@ -242,6 +243,9 @@ static void test_refused(void)
 	CHECK_EQ(acpi_build_arm64(&p, BASE, buf, sizeof(buf), NULL), -EINVAL);
 	p = params(2, 2, 1);
 	viommus[0].bus_last = 200; /* beyond host 0's buses */
+	CHECK_EQ(acpi_build_arm64(&p, BASE, buf, sizeof(buf), NULL), -EINVAL);
+	p = params(2, 2, 1);
+	hosts[0].preserve_boot_config = false; /* Linux would ignore the RMR */
 	CHECK_EQ(acpi_build_arm64(&p, BASE, buf, sizeof(buf), NULL), -EINVAL);
 	p = params(2, 2, 1);
 	p.msi_rmr_base = 0x8001000; /* not 64 KiB aligned */
