@@ -148,8 +148,14 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p)
 		acpi_dsdt_ged(b, p);
 		aml_end(b);
 	}
+	return acpi_dsdt_finish(b);
+}
 
+int acpi_dsdt_finish(struct aml_buf *b)
+{
+	struct acpi_header h;
 	int err = aml_finish(b);
+
 	if (err)
 		return err;
 	if (b->len > UINT32_MAX)

@@ -71,14 +71,5 @@ int acpi_dsdt_arm64_build(struct aml_buf *b, const struct acpi_arm64_params *p)
 		acpi_dsdt_virtio_mmio(b, &p->virtio_mmio[i], i, true);
 	acpi_dsdt_pci(b, p->pci_hosts, p->nr_pci_hosts, true);
 	aml_end(b);
-
-	int err = aml_finish(b);
-	if (err)
-		return err;
-	if (b->len > UINT32_MAX)
-		return -E2BIG;
-	acpi_header_init(&h, "DSDT", (uint32_t)b->len, ACPI_DSDT_REVISION);
-	memcpy(b->data, &h, sizeof(h));
-	acpi_table_checksum(b->data);
-	return 0;
+	return acpi_dsdt_finish(b);
 }

@@ -518,6 +518,8 @@ int acpi_dsdt_build(struct aml_buf *b, const struct acpi_x86_params *p);
 /* Inside Scope (\_SB): host bridges + ECAM reservation / GED + power button (dsdt_pci.c). */
 /* cca: a _CCA of 1 in each host bridge (arm64 Linux gives devices without one no DMA). */
 void acpi_dsdt_pci(struct aml_buf *b, const struct acpi_pci_host *hosts, unsigned n, bool cca);
+/* After the DSDT's AML (which began with a zeroed header): the header and checksum; -errno. */
+int acpi_dsdt_finish(struct aml_buf *b);
 void acpi_dsdt_ged(struct aml_buf *b, const struct acpi_x86_params *p);
 /* \_SB.VRnn (LNRO0005), index 0..255 (dsdt.c) */
 void acpi_dsdt_virtio_mmio(struct aml_buf *b, const struct acpi_virtio_mmio *v, unsigned index, bool cca);

@@ -32,6 +32,9 @@ struct dtw {
 	int err;   /* a libfdt FDT_ERR_* (negative), 0 while fine */
 };
 
+/* A tree in buf (size bytes, at most 2 GiB used); dtw_finish: 0 with *len, -ENOSPC, or -EIO logged. */
+void dtw_start(struct dtw *w, void *buf, size_t size);
+int dtw_finish(struct dtw *w, size_t *len);
 void dtw_begin(struct dtw *w, const char *name);
 void dtw_end(struct dtw *w);
 void dtw_prop(struct dtw *w, const char *name, const void *val, size_t len);

@@ -281,27 +281,38 @@ static void root_node(struct dtw *w, const struct dt_params *p)
 	dtw_end(w);
 }
 
+void dtw_start(struct dtw *w, void *buf, size_t size)
+{
+	*w = (struct dtw){ buf, 0 };
+	if (size > INT32_MAX)
+		size = INT32_MAX;
+	w->err = fdt_create(buf, (int)size);
+	if (!w->err)
+		w->err = fdt_finish_reservemap(buf);
+}
+
+int dtw_finish(struct dtw *w, size_t *len)
+{
+	if (!w->err)
+		w->err = fdt_finish(w->fdt);
+	if (w->err == -FDT_ERR_NOSPACE)
+		return -ENOSPC;
+	if (w->err) {
+		log_error("device tree: libfdt failed: %s", fdt_strerror(w->err));
+		return -EIO;
+	}
+	*len = fdt_totalsize(w->fdt);
+	return 0;
+}
+
 int dt_build(const struct dt_params *p, void *buf, size_t size, size_t *len)
 {
-	struct dtw w = { buf, 0 };
+	struct dtw w;
 	int r = check_params(p);
 
 	if (r)
 		return r;
-	if (size > INT32_MAX)
-		size = INT32_MAX;
-	w.err = fdt_create(buf, (int)size);
-	if (!w.err)
-		w.err = fdt_finish_reservemap(buf);
+	dtw_start(&w, buf, size);
 	root_node(&w, p);
-	if (!w.err)
-		w.err = fdt_finish(buf);
-	if (w.err == -FDT_ERR_NOSPACE)
-		return -ENOSPC;
-	if (w.err) {
-		log_error("device tree: libfdt failed: %s", fdt_strerror(w.err));
-		return -EIO;
-	}
-	*len = fdt_totalsize(buf);
-	return 0;
+	return dtw_finish(&w, len);
 }

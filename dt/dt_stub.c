@@ -22,16 +22,12 @@ static void u64_prop(struct dtw *w, const char *name, uint64_t v)
 
 int dt_build_efi_stub(const struct dt_efi_stub *p, void *buf, size_t size, size_t *len)
 {
-	struct dtw w = { buf, 0 };
+	struct dtw w;
 
 	if (!p->systab || !p->mmap_start || !p->mmap_size || !p->desc_size ||
 	    (p->initrd.size && p->initrd.base > UINT64_MAX - p->initrd.size))
 		return -EINVAL;
-	if (size > INT32_MAX)
-		size = INT32_MAX;
-	w.err = fdt_create(buf, (int)size);
-	if (!w.err)
-		w.err = fdt_finish_reservemap(buf);
+	dtw_start(&w, buf, size);
 	dtw_begin(&w, "");
 	dtw_u32(&w, "#address-cells", 2);
 	dtw_u32(&w, "#size-cells", 2);
@@ -51,14 +47,5 @@ int dt_build_efi_stub(const struct dt_efi_stub *p, void *buf, size_t size, size_
 	dtw_u32(&w, "linux,uefi-secure-boot", DT_EFI_SECURE_BOOT_DISABLED);
 	dtw_end(&w);
 	dtw_end(&w);
-	if (!w.err)
-		w.err = fdt_finish(buf);
-	if (w.err == -FDT_ERR_NOSPACE)
-		return -ENOSPC;
-	if (w.err) {
-		log_error("device tree: libfdt failed: %s", fdt_strerror(w.err));
-		return -EIO;
-	}
-	*len = fdt_totalsize(buf);
-	return 0;
+	return dtw_finish(&w, len);
 }
