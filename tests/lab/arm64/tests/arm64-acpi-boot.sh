@@ -14,14 +14,9 @@
 # tests/lab/arm64/build-static-skiff builds it.
 LAB_ARM64=$(cd "$(dirname "$0")/.." && pwd)
 . "$LAB_ARM64/../lib.sh"
+. "$LAB_ARM64/common.sh"
 
-skiff=${SKIFF_AARCH64:-}
-if [ -z "$skiff" ]; then
-    command -v aarch64-linux-gnu-gcc >/dev/null || skip "no aarch64 cross compiler (scripts/setup.sh --cross aarch64)"
-    skiff=$("$LAB_ARM64/build-static-skiff" 2>"$WORK/build.log") ||
-        { sed 's/^/  | /' "$WORK/build.log"; fail "building the static aarch64 skiff failed"; finish; }
-fi
-file -L "$skiff" | grep -q 'ARM aarch64.*statically linked' || skip "$skiff is not a static aarch64 program"
+arm64_skiff
 kernel=${SKIFF_LAB_ARM64_KERNEL:-$REPO/../shared/lab/arm64/Image-7.2-lab-arm64.gz}
 sid=$("$LAB_ARM64/setup-sid" --print-dir) || skip "no sid chroot (tests/lab/arm64/setup-sid)"
 busybox=$sid/lab/busybox/bin/busybox
