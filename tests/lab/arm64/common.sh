@@ -17,6 +17,13 @@
 #   L2 read both images and their copies back, each function's MSI-X
 #   vectors fired, both bound back to L1's nvme driver afterwards; prints
 #   the L2's uptime at init and skiff's run time.
+# vsmmu_check SMMU: what a test with the iommu section requires besides:
+#   a vSMMUv3 per host SMMUv3, the L2 driver probing two SMMUs whose device
+#   names match SMMU, each NVMe in a DMA domain of a different one, no SMMU
+#   event (a missing MSI window mapping shows as F_TRANSLATION at
+#   0x8000040), per unit nested HWPTs made and attached, invalidations
+#   reaching the host, no host or command-queue error; prints commands per
+#   host call.
 
 arm64_skiff() {
     skiff=${SKIFF_AARCH64:-}
@@ -114,4 +121,32 @@ nvme_l2_check() {
         fail "after skiff exited, the NVMe functions did not bind back to L1's nvme driver"
     awk '/^SKIFF-RC / { printf "skiff run in L1: %.2f s (start to exit)\n", $4 - $3 }
          /^SKIFF-L2-INIT / { sub(/.*up=/, ""); print "L2 uptime at init: " $0 " s" }' "$out"
+}
+
+vsmmu_check() {
+    local smmu=$1 out=$WORK/l1.out s u st ns
+    [ "$(grep -c 'skiff: info: vsmmuv3-[01]: SMMUv3 for root bus .* nested on host IOMMU smmu3' "$out")" = 2 ] ||
+        fail "skiff did not make two vSMMUv3s, one per host SMMUv3"
+    [ "$(grep -c "^SKIFF-L2-DMESG .*arm-smmu-v3 $smmu: oas 48-bit" "$out")" = 2 ] ||
+        fail "L2: the arm-smmu-v3 driver did not probe two SMMUs ($smmu)"
+    for s in skiff-nvme1 skiff-nvme2; do
+        grep -q "^SKIFF-L2-DOMAIN serial=$s iommu=smmu3.* type=DMA" "$out" ||
+            fail "L2: $s is not in a translated (DMA) domain of a vSMMUv3"
+    done
+    ! grep -E '^SKIFF-L2-DMESG .*arm-smmu-v3 .*event|F_TRANSLATION' "$out" || fail "L2: its SMMUs reported events (faults)"
+    [ "$(grep -o 'iommu=smmu3[^ ]*' "$out" | sort -u | wc -l)" = 2 ] ||
+        fail "L2: the two NVMe functions are not behind two different vSMMUv3s"
+    val() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
+    for u in 0 1; do
+        st=$(grep "skiff: info: vsmmuv3-$u stats:" "$out") || { fail "no counters of vsmmuv3-$u"; continue; }
+        ns=$(grep "skiff: info: vsmmuv3-$u nested:" "$out") || { fail "no nested counters of vsmmuv3-$u"; continue; }
+        [ "$(val "$ns" hwpt_allocs)" -ge 1 ] || fail "vsmmuv3-$u: no nested HWPT was made from a guest STE"
+        [ "$(val "$ns" attaches)" -ge 1 ] || fail "vsmmuv3-$u: no device was attached to a nested HWPT"
+        [ "$(val "$ns" invalidations)" -ge 1 ] || fail "vsmmuv3-$u: no invalidation reached the host"
+        [ "$(val "$ns" errors)" = 0 ] || fail "vsmmuv3-$u: host calls failed"
+        [ "$(val "$st" cerrors)" = 0 ] || fail "vsmmuv3-$u: the guest's command queue raised errors"
+        echo "vsmmuv3-$u: $(val "$st" commands) guest commands in $(val "$st" drains) drains, $(val "$st" host_calls) host calls," \
+            "$(val "$ns" invalidations) IOMMU_HWPT_INVALIDATE carrying $(val "$ns" entries) entries;" \
+            "$(awk -v c="$(val "$st" flushed_cmds)" -v h="$(val "$st" host_calls)" 'BEGIN { printf "%.2f", h ? c / h : 0 }') commands per host call"
+    done
 }
