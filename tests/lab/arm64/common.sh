@@ -36,20 +36,26 @@ arm64_skiff() {
     file -L "$skiff" | grep -q 'ARM aarch64.*statically linked' || skip "$skiff is not a static aarch64 program"
 }
 
-nvme_l2_files() {
-    local sid busybox kernel root=$WORK/root
+# l2_stage: $files gets the L2 kernel (the lab's, gunzipped), $root an
+#   initramfs tree with the arm64 busybox; the caller writes $root/init.
+l2_stage() {
+    local sid busybox kernel
     sid=$("$LAB_ARM64/setup-sid" --print-dir) || skip "no sid chroot (tests/lab/arm64/setup-sid)"
     busybox=$sid/lab/busybox/bin/busybox
     [ -x "$busybox" ] || "$LAB_ARM64/lab-run" --timeout 120 -- true >/dev/null 2>&1
     [ -x "$busybox" ] || skip "no arm64 busybox at $busybox (lab-run fetches it on its first run)"
     kernel=${SKIFF_LAB_ARM64_KERNEL:-$REPO/../shared/lab/arm64/Image-7.2-lab-arm64.gz}
-    files=$WORK/files
+    files=$WORK/files root=$WORK/root
     mkdir -p "$files" "$root/bin" "$root/proc" "$root/sys" "$root/dev"
     case $kernel in
     *.gz) gzip -dc "$kernel" > "$files/Image" ;;
     *) cp "$kernel" "$files/Image" ;;
     esac || skip "cannot read the lab kernel $kernel"
-    cp "$busybox" "$root/bin/busybox"
+    cp "$busybox" "$root/bin/busybox" || fail "cannot stage busybox"
+}
+
+nvme_l2_files() {
+    l2_stage
     cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 bb=/bin/busybox

@@ -17,19 +17,8 @@ LAB_ARM64=$(cd "$(dirname "$0")/.." && pwd)
 . "$LAB_ARM64/common.sh"
 
 arm64_skiff
-kernel=${SKIFF_LAB_ARM64_KERNEL:-$REPO/../shared/lab/arm64/Image-7.2-lab-arm64.gz}
-sid=$("$LAB_ARM64/setup-sid" --print-dir) || skip "no sid chroot (tests/lab/arm64/setup-sid)"
-busybox=$sid/lab/busybox/bin/busybox
-[ -x "$busybox" ] || "$LAB_ARM64/lab-run" --timeout 120 -- true >/dev/null
-[ -x "$busybox" ] || skip "no arm64 busybox at $busybox"
-
-files=$WORK/files root=$WORK/root
-mkdir -p "$files" "$root/bin" "$root/proc" "$root/sys" "$root/dev"
-case $kernel in
-*.gz) gzip -dc "$kernel" > "$files/Image" ;;
-*) cp "$kernel" "$files/Image" ;;
-esac || skip "no lab kernel at $kernel"
-cp "$skiff" "$files/skiff" && cp "$busybox" "$root/bin/busybox" || fail "cannot stage the files"
+l2_stage
+cp "$skiff" "$files/skiff" || fail "cannot stage skiff"
 cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 bb=/bin/busybox
